@@ -1,0 +1,1 @@
+"""Checks, one module per rule family, in one folder per area (auto-discovered)."""

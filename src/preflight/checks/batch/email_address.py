@@ -1,0 +1,230 @@
+"""Checks on the EmailAddress values: present, syntax, white space, ASCII, unique."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from ...registry import Problem, check
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ...sources.batch_csv import BatchFile
+
+_COL = "EmailAddress"
+# A strict subset of what email-validator accepts (dot-atom local part of at
+# most 64 characters, LDH labels, an alphabetic TLD): values matching it skip
+# the slower library call. A test proves the subset property.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_FAST_RE = re.compile(
+    rf"(?={_ATEXT}[^@]{{0,63}}@)"
+    rf"{_ATEXT}+(?:\.{_ATEXT}+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+
+
+@lru_cache(maxsize=1)
+def _special_use() -> tuple[str, ...]:
+    from email_validator import SPECIAL_USE_DOMAIN_NAMES
+
+    return tuple(SPECIAL_USE_DOMAIN_NAMES)
+
+
+def _fast_ok(value: str) -> bool:
+    if len(value) > 254 or "--" in value.partition("@")[2] or not _FAST_RE.fullmatch(value):
+        return False
+    domain = value.rpartition("@")[2].lower()
+    return not any(domain == s or domain.endswith("." + s) for s in _special_use())
+
+
+def address_error(value: str) -> str | None:
+    """Why ``value`` is not a valid email address, or ``None`` when it is.
+
+    Syntax per email-validator (RFC 5321/5322, no DNS or deliverability check;
+    special-use domains such as ``.local`` are refused, as Exchange Online
+    refuses them). Internationalized local parts pass here; see PF133.
+    """
+    if _fast_ok(value):
+        return None
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(value, check_deliverability=False, allow_smtputf8=True)
+    except EmailNotValidError as exc:
+        return str(exc)
+    return None
+
+
+def _values(frame: pd.DataFrame) -> pd.Series:
+    return frame[_COL].str.strip()
+
+
+@check("PF130", "email-missing", severity="error")
+def email_missing(frame: pd.DataFrame):
+    """A row has no EmailAddress value.
+
+    Why: every row of a migration batch names the mailbox to migrate by its
+    primary SMTP address; a row without one fails.
+
+    Fix: fill in the primary SMTP address of the on-premises mailbox, or delete the row.
+
+    Source: Microsoft Learn, "CSV files for staged migration" (EmailAddress is required).
+
+    Okay: EmailAddress,Password\\nann@contoso.com,Pa55word!x
+    PF130: EmailAddress,Password\\n,Pa55word!x
+    """
+    empty = frame[_values(frame) == ""]
+    for row, line in zip(empty["row"], empty["line"]):
+        yield Problem(f"row {row} has no EmailAddress", row=int(row), line=int(line), column=_COL,
+                      fix="Fill in the mailbox's primary SMTP address, or delete the row.")
+
+
+@check("PF131", "email-syntax", severity="error")
+def email_syntax(frame: pd.DataFrame):
+    """An EmailAddress value is not a valid email address.
+
+    Why: the service resolves each row to an on-premises mailbox by its
+    primary SMTP address; a malformed address (a display name, a missing
+    domain, `.local` namespaces, two @) matches no mailbox.
+
+    Fix: use the mailbox's primary SMTP address, e.g. from
+    `Get-Mailbox -ResultSize Unlimited | Select PrimarySmtpAddress`.
+
+    Source: RFC 5322 section 3.4.1, as checked by the email-validator package
+    (no DNS look-up); Microsoft Learn, "CSV files for staged migration".
+
+    Okay: EmailAddress\\nann.lee+test@mail.contoso.com
+    PF131: EmailAddress\\nann lee@contoso.com
+    PF131: EmailAddress\\nann@contoso
+    PF131: EmailAddress\\nAnn Lee <ann@contoso.com>
+    PF131: EmailAddress\\nann@contoso.local
+    """
+    values = _values(frame)
+    present = values != ""
+    for row, line, value in zip(frame["row"][present], frame["line"][present], values[present]):
+        err = address_error(value)
+        if err:
+            yield Problem(f"row {row}: {value!r} is not a valid email address: {err}", row=int(row), line=int(line),
+                          column=_COL, value=value, fix="Use the mailbox's primary SMTP address.")
+
+
+@check("PF132", "email-whitespace", severity="warning")
+def email_whitespace(frame: pd.DataFrame):
+    """An EmailAddress value has white space before or after it.
+
+    Why: `" ann@contoso.com"` is not the same string as the mailbox's address;
+    such spaces come from copy and paste or from hand-edited files.
+
+    Fix: remove the spaces (Excel: `=TRIM(A2)`).
+
+    Source: RFC 5322 section 3.4.1 (no white space in an addr-spec).
+
+    Okay: EmailAddress,ForceChangePassword\\nann@contoso.com,False
+    PF132: EmailAddress\\n ann@contoso.com
+    """
+    raw = frame[_COL]
+    bad = frame[(raw != raw.str.strip()) & (raw.str.strip() != "")]
+    for row, line, value in zip(bad["row"], bad["line"], bad[_COL]):
+        yield Problem(f"row {row}: the address has white space around it", row=int(row), line=int(line), column=_COL,
+                      value=value, suggested_value=value.strip(), fix="Remove the spaces.")
+
+
+@check("PF133", "email-non-ascii", severity="error")
+def email_non_ascii(frame: pd.DataFrame):
+    """The local part of an EmailAddress (before the @) has non-ASCII characters.
+
+    Why: Exchange 2003 and 2007 do not support SMTPUTF8; their mailboxes have
+    ASCII addresses only, so a non-ASCII address cannot be a mailbox's primary
+    SMTP address (it is usually a display name typed as an address).
+
+    Fix: use the mailbox's real primary SMTP address (`Get-Mailbox ann | fl PrimarySmtpAddress`).
+
+    Source: RFC 6531 (SMTPUTF8), which Exchange 2003/2007 do not implement.
+
+    Okay: EmailAddress\\nrene@contoso.com
+    PF133: EmailAddress\\nrené@contoso.com
+    """
+    values = _values(frame)
+    local = values.str.rpartition("@")[0]
+    bad = ~local.str.isascii() & (values != "")
+    for row, line, value in zip(frame["row"][bad], frame["line"][bad], values[bad]):
+        yield Problem(f"row {row}: {value!r} has non-ASCII characters before the @", row=int(row), line=int(line),
+                      column=_COL, value=value, fix="Use the mailbox's primary SMTP address (ASCII only).")
+
+
+@check("PF134", "email-duplicate", severity="error")
+def email_duplicate(frame: pd.DataFrame):
+    """The same EmailAddress is on two rows of one file (compared case-insensitively).
+
+    Why: a mailbox can be in one migration batch once; the second row fails
+    and the batch reports errors for a mailbox that may have migrated well.
+
+    Fix: delete the repeated row.
+
+    Source: Microsoft Learn, "CSV files for staged migration" (one row per mailbox).
+
+    Okay: EmailAddress\\nann@contoso.com\\nbob@contoso.com
+    PF134: EmailAddress\\nann@contoso.com\\nAnn@Contoso.com
+    """
+    key = _values(frame).str.casefold()
+    dup = key.duplicated(keep=False) & (key != "")
+    if not dup.any():
+        return
+    first: dict[str, tuple[int, int]] = {}
+    for row, line, k, value in zip(frame["row"][dup], frame["line"][dup], key[dup], frame[_COL][dup]):
+        if k not in first:
+            first[k] = (int(row), int(line))
+            continue
+        frow, fline = first[k]
+        yield Problem(f"row {row} repeats the address {value.strip()!r} of row {frow}", row=int(row), line=int(line),
+                      column=_COL, value=value.strip(), fix=f"Delete row {row} (or row {frow}).",
+                      related=({"row": frow, "line": fline},))
+
+
+def _addresses(bf: BatchFile) -> pd.DataFrame | None:
+    frame = bf.frame
+    if frame is None:
+        return None
+    out = frame[["row", "line"]].copy()
+    out["key"] = _values(frame).str.casefold()
+    out["value"] = _values(frame)
+    out["path"] = bf.path
+    return out[out["key"] != ""]
+
+
+@check("PF135", "email-in-other-batch", severity="error")
+def email_in_other_batch(batches: list[BatchFile], reference: list[BatchFile]):
+    """The same EmailAddress is in two batch files of one run, or in a batch already committed.
+
+    Why: a mailbox migrates in one batch; the second batch fails for it, or
+    the mailbox is synced twice. `batch_folder` in the config names the folder
+    of committed batches, so a new file is compared with them too.
+
+    Fix: keep the mailbox in one batch only.
+
+    Source: Microsoft Learn, "Perform a staged migration" (each mailbox in one batch).
+    """
+    import pandas as pd
+
+    parts = [a for a in (_addresses(b) for b in (*batches, *reference)) if a is not None and len(a)]
+    checked = {b.path for b in batches}
+    if len(parts) < 2:
+        return
+    allrows = pd.concat(parts, ignore_index=True)
+    # One entry per (file, address): duplicates within a file are PF134's.
+    allrows = allrows.drop_duplicates(["path", "key"])
+    dup = allrows[allrows["key"].duplicated(keep=False)]
+    for key, group in dup.groupby("key", sort=False):
+        first = group.iloc[0]
+        for _, other in group.iloc[1:].iterrows():
+            here, there = (other, first) if other["path"] in checked else (first, other)
+            if here["path"] not in checked:
+                continue
+            yield Problem(
+                f"{here['value']!r} is also in {there['path']} (row {there['row']})",
+                path=here["path"], row=int(here["row"]), line=int(here["line"]), column=_COL, value=here["value"],
+                fix="Keep the mailbox in one batch only.",
+                related=({"path": there["path"], "row": int(there["row"]), "line": int(there["line"])},),
+            )

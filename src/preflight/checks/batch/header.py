@@ -1,0 +1,127 @@
+"""Checks on the header line: the #TYPE line, the EmailAddress column, unknown and duplicate columns."""
+
+from __future__ import annotations
+
+from ...registry import Problem, check
+from ...sources.batch_csv import KNOWN_COLUMNS, BatchFile
+
+_EMAIL_ALIASES = {"primarysmtpaddress", "windowsemailaddress", "mail", "email", "emailaddresses", "userprincipalname", "smtpaddress"}
+
+
+@check("PF110", "csv-type-line", severity="error")
+def type_line(batch: BatchFile):
+    """The file starts with a PowerShell `#TYPE` line.
+
+    Why: `Export-Csv` without `-NoTypeInformation` (Windows PowerShell 5.1 and
+    older) writes `#TYPE System.Management.Automation.PSCustomObject` above the
+    header; the service then reads that line as the header and finds no EmailAddress column.
+
+    Fix: export again with `Export-Csv -NoTypeInformation`, or delete the first line.
+
+    Source: Microsoft Learn, Export-Csv (-NoTypeInformation); "CSV files for staged migration".
+
+    Okay: EmailAddress\\nann@contoso.com
+    PF110: #TYPE System.Management.Automation.PSCustomObject\\n"EmailAddress"\\n"ann@contoso.com"
+    """
+    if batch.type_line is not None:
+        yield Problem(
+            f"the first line is {batch.type_line[:60]!r}, not the header",
+            row=1,
+            line=1,
+            fix="Delete the first line, or export with Export-Csv -NoTypeInformation.",
+        )
+
+
+@check("PF111", "csv-missing-email-column", severity="error")
+def missing_email_column(batch: BatchFile, header: list[str]):
+    """The header has no EmailAddress column.
+
+    Why: EmailAddress (the primary SMTP address of the on-premises mailbox) is
+    the one required column; without it the service rejects the batch.
+
+    Fix: name the column exactly `EmailAddress`. An export of
+    `Get-Mailbox | Select PrimarySmtpAddress` gives a column named
+    PrimarySmtpAddress: rename it (`Select @{n='EmailAddress';e={$_.PrimarySmtpAddress}}`).
+
+    Source: Microsoft Learn, "CSV files for staged migration" (EmailAddress is required).
+
+    Okay: EmailAddress,Password\\nann@contoso.com,Pa55word!x
+    PF111: PrimarySmtpAddress\\nann@contoso.com
+    PF111: Email Address\\nann@contoso.com
+    """
+    if "EmailAddress" in batch.column_index():
+        return
+    first = batch.records[0]
+    alias = next((h for h in header if h.casefold().replace(" ", "").replace("_", "") in _EMAIL_ALIASES), None)
+    if alias:
+        fix = f"Rename the column {alias!r} to 'EmailAddress'."
+    else:
+        fix = "Add the header line EmailAddress,Password,ForceChangePassword (Password and ForceChangePassword are optional)."
+    yield Problem(
+        f"the header has no EmailAddress column (it has: {', '.join(h for h in header if h) or 'nothing'})",
+        row=first.row,
+        line=first.line,
+        fix=fix,
+    )
+
+
+@check("PF112", "csv-unknown-column", severity="warning")
+def unknown_column(batch: BatchFile, header: list[str]):
+    """The header names a column a migration batch does not know.
+
+    Why: a staged migration batch knows EmailAddress, Password and
+    ForceChangePassword. Another column is a sign of a wrong export or a typo
+    (`ForcePasswordChange`), and its data is not migrated.
+
+    Fix: delete the column, or correct its name.
+
+    Source: Microsoft Learn, "CSV files for staged migration" (the three attributes).
+
+    Okay: EmailAddress,Password,ForceChangePassword\\nann@contoso.com,Pa55word!x,False
+    PF112: EmailAddress,DisplayName\\nann@contoso.com,Ann
+    """
+    first = batch.records[0]
+    known = {c.casefold() for c in KNOWN_COLUMNS}
+    for name in header:
+        if name and name.casefold() not in known:
+            yield Problem(
+                f"unknown column {name!r}; a batch knows {', '.join(KNOWN_COLUMNS)}",
+                row=first.row,
+                line=first.line,
+                column=name,
+                fix="Delete the column or correct its name.",
+            )
+
+
+@check("PF113", "csv-duplicate-column", severity="error")
+def duplicate_column(batch: BatchFile, header: list[str]):
+    """A column name occurs twice in the header (or a header field is empty).
+
+    Why: the service cannot tell which of two same-named columns holds the
+    value; an empty header name (a trailing comma) adds a nameless column.
+
+    Fix: keep one column of each name; remove trailing commas from the header.
+
+    Source: Microsoft Learn, "CSV files for staged migration".
+
+    Okay: EmailAddress,Password\\nann@contoso.com,Pa55word!x
+    PF113: EmailAddress,emailaddress\\nann@contoso.com,ann@contoso.com
+    PF113: EmailAddress,\\nann@contoso.com,
+    """
+    first = batch.records[0]
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header, start=1):
+        if not name:
+            yield Problem(f"header field {i} is empty", row=first.row, line=first.line, fix="Remove the extra comma from the header.")
+            continue
+        key = name.casefold()
+        if key in seen:
+            yield Problem(
+                f"column {name!r} (field {i}) repeats field {seen[key]}",
+                row=first.row,
+                line=first.line,
+                column=name,
+                fix="Delete one of the two columns.",
+            )
+        else:
+            seen[key] = i

@@ -1,0 +1,179 @@
+"""The runner: supplies each check the data it asks for and records what happened.
+
+It never touches a file or the network itself; sources do, through the
+BatchFile objects it is given and the providers checks ask for.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from datetime import datetime, timezone
+from typing import Any, Iterable, Sequence
+
+from . import registry
+from ._version import __version__
+from .config import Config
+from .model import CheckResult, Finding, Report, Status
+from .registry import FILE_DATA, Check, Missing, Problem, SourceError
+from .sources.batch_csv import BatchFile
+
+_WITHHELD = "(message withheld: it may contain a password)"
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text``, or a placeholder when any secret occurs in it.
+
+    A safety net for messages preflight does not write itself (exception
+    texts): the whole message is withheld rather than patched.
+    """
+    return _WITHHELD if any(s and s in text for s in secrets) else text
+
+
+class Context:
+    """The data of one run, resolved on demand and cached (one source load per run)."""
+
+    def __init__(self, config: Config, batches: Sequence[BatchFile], reference: Sequence[BatchFile] = ()):
+        self.config = config
+        self.batches = list(batches)
+        self.reference = list(reference)
+        self._providers = registry.providers()
+        self._cache: dict[tuple[str, int | None], tuple[bool, Any]] = {}
+        self.secrets: set[str] = set()
+        for bf in (*self.batches, *self.reference):
+            self.secrets |= bf.passwords()
+
+    def per_file(self, needs: Iterable[str]) -> bool:
+        """True when the data named (directly or through providers) is per batch file."""
+        return any(n in FILE_DATA for n in registry.iter_data_names(needs))
+
+    def resolve(self, name: str, batch: BatchFile | None = None) -> Any:
+        """The value of data ``name`` (for ``batch`` when it is per-file).
+
+        Raises:
+            Missing, SourceError: as the source or provider raised them.
+        """
+        if name == "config":
+            return self.config
+        if name == "batches":
+            return self.batches
+        if name == "reference":
+            return self.reference
+        if name in FILE_DATA:
+            if batch is None:
+                raise Missing(f"{name} is per batch file")
+            return batch.get(name)
+        func = self._providers.get(name)
+        if func is None:
+            raise Missing(f"no source provides {name!r}")
+        key = (name, id(batch) if self.per_file([name]) else None)
+        if key not in self._cache:
+            try:
+                args = {p: self.resolve(p, batch) for p in inspect.signature(func).parameters}
+                self._cache[key] = (True, func(**args))
+            except (Missing, SourceError) as exc:
+                self._cache[key] = (False, exc)
+        ok, value = self._cache[key]
+        if not ok:
+            raise value
+        return value
+
+    def sources(self) -> list[dict[str, Any]]:
+        """Descriptions of the provider values loaded (those with ``describe()``)."""
+        return [v.describe() for ok, v in self._cache.values() if ok and hasattr(v, "describe")]
+
+
+def _result(chk: Check, status: Status, subject: str | None, reason: str | None = None, n: int = 0) -> CheckResult:
+    return CheckResult(chk.code, chk.name, status, subject, reason, n)
+
+
+def run_check(chk: Check, ctx: Context, batch: BatchFile | None = None) -> tuple[CheckResult, list[Finding]]:
+    """Run one check on one subject (a batch file, or the run when ``batch`` is None)."""
+    subject = batch.path if batch is not None else None
+    try:
+        args = {name: ctx.resolve(name, batch) for name in chk.needs}
+    except Missing as exc:
+        return _result(chk, Status.SKIPPED, subject, str(exc)), []
+    except SourceError as exc:
+        return _result(chk, Status.ERRORED, subject, redact(str(exc), ctx.secrets)), []
+    try:
+        problems = list(chk.func(**args) or ())
+    except Missing as exc:
+        return _result(chk, Status.SKIPPED, subject, str(exc)), []
+    except SourceError as exc:
+        return _result(chk, Status.ERRORED, subject, redact(str(exc), ctx.secrets)), []
+    except Exception as exc:  # a bug in a check must not hide the other checks
+        reason = redact(f"internal error: {type(exc).__name__}: {exc}", ctx.secrets)
+        return _result(chk, Status.ERRORED, subject, reason), []
+    findings = [_finding(chk, p, subject) for p in problems]
+    status = Status.FAILED if findings else Status.PASSED
+    return _result(chk, status, subject, n=len(findings)), findings
+
+
+def _finding(chk: Check, p: Problem, path: str | None) -> Finding:
+    return Finding(
+        code=chk.code,
+        name=chk.name,
+        severity=chk.severity,
+        message=p.message,
+        path=p.path if p.path is not None else path,
+        row=p.row,
+        line=p.line,
+        column=p.column,
+        dn=p.dn,
+        attribute=p.attribute,
+        domain=p.domain,
+        record=p.record,
+        value=p.value,
+        fix=p.fix,
+        suggested_value=p.suggested_value,
+        related=p.related,
+    )
+
+
+def run(
+    checks: Sequence[Check],
+    batches: Sequence[BatchFile] = (),
+    *,
+    config: Config | None = None,
+    reference: Sequence[BatchFile] = (),
+) -> Report:
+    """Run ``checks`` over the batch files (and whatever sources ``config`` names).
+
+    Per-file checks run once per batch file and give one result each; a
+    per-file check with no batch file given is skipped. Never raises for bad
+    data: problems become findings, absent data skips, failed sources error.
+    """
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    ctx = Context(config or Config(), batches, reference)
+    report = Report(version=__version__, started=started.isoformat(timespec="seconds"))
+    for chk in checks:
+        if ctx.per_file(chk.needs):
+            if not ctx.batches:
+                report.results.append(_result(chk, Status.SKIPPED, None, "no batch file given"))
+            for bf in ctx.batches:
+                result, found = run_check(chk, ctx, bf)
+                report.results.append(result)
+                report.findings.extend(found)
+        else:
+            result, found = run_check(chk, ctx)
+            report.results.append(result)
+            report.findings.extend(found)
+    report.inputs = [_describe(bf, "batch") for bf in ctx.batches]
+    report.inputs += [_describe(bf, "reference") for bf in ctx.reference]
+    report.inputs += ctx.sources()
+    report.duration = time.perf_counter() - t0
+    return report
+
+
+def _describe(bf: BatchFile, kind: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": kind, "path": bf.path}
+    if bf.raw is not None:
+        out["bytes"] = len(bf.raw)
+    if bf.encoding:
+        out["encoding"] = bf.encoding
+        out["delimiter"] = bf.delimiter
+    if bf.records is not None:
+        out["records"] = len(bf.records)
+    return out

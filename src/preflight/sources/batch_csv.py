@@ -1,0 +1,295 @@
+"""Batch CSV source: reads a migration batch file and normalizes it in layers.
+
+Only :func:`read_batch` touches the file system; :func:`parse_batch` is a pure
+function of the bytes, so the API, the CLI and the tests share one path.
+
+Layers (each ``None`` with a reason in ``BatchFile.missing`` when it cannot be built):
+
+``raw``      the bytes.
+``text``     decoded: UTF-8 (with or without BOM), UTF-16 or UTF-32 with BOM.
+``records``  :class:`Record` list from the stdlib ``csv`` reader, header included,
+             with spreadsheet row numbers and physical start lines.
+``header``   the header's column names, surrounding whitespace removed.
+``frame``    a pandas frame of the mailbox rows whose field count matches the
+             header: ``row``, ``line`` and one string column per known column
+             (``EmailAddress``, ``Password``, ``ForceChangePassword``), see
+             :class:`BatchRows`.
+
+The stdlib ``csv`` module is used for the raw records (not pandas' reader) because
+the structural checks need each record's physical line and its true field
+count, which pandas' parser normalizes away.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ..registry import Missing, SourceError
+
+if TYPE_CHECKING:  # pandas is imported where the frame is built
+    import pandas as pd
+
+#: Columns a staged migration batch knows, in Microsoft's documented order.
+KNOWN_COLUMNS = ("EmailAddress", "Password", "ForceChangePassword")
+_KNOWN_BY_FOLDED = {c.casefold(): c for c in KNOWN_COLUMNS}
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# C0 controls other than TAB, LF, CR, and DEL: never in a text CSV.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_TYPE_LINE_RE = re.compile(r"^\s*#TYPE\b", re.IGNORECASE)
+
+
+class Record(NamedTuple):
+    """One CSV record: ``row`` as a spreadsheet numbers it (the file's first line
+    is row 1), ``line`` the physical line it starts on, and its fields."""
+
+    row: int
+    line: int
+    fields: list[str]
+
+
+@dataclass(frozen=True)
+class DecodeProblem:
+    """Why the bytes are not text: ``offset`` is the byte offset of the first
+    offending byte; ``detail`` says what it is; ``hint`` the likely cause."""
+
+    offset: int
+    detail: str
+    hint: str
+
+
+@dataclass
+class BatchFile:
+    """A batch file in its normalized layers (see the module doc).
+
+    ``path`` is the path as given (for messages); ``encoding`` the codec used;
+    ``delimiter`` the delimiter detected on the header line; ``type_line`` the
+    PowerShell ``#TYPE`` line when the file starts with one (it is not a record);
+    ``decode_problem`` why ``text`` is ``None``; ``parse_error`` the csv module's
+    error, if any.
+    """
+
+    path: str
+    raw: bytes | None = None
+    text: str | None = None
+    encoding: str | None = None
+    decode_problem: DecodeProblem | None = None
+    delimiter: str = ","
+    type_line: str | None = None
+    records: list[Record] | None = None
+    parse_error: str | None = None
+    missing: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    _frame: Any = field(default=None, repr=False)
+
+    @property
+    def header(self) -> list[str] | None:
+        if not self.records:
+            return None
+        return [name.strip() for name in self.records[0].fields]
+
+    @property
+    def data_records(self) -> list[Record]:
+        """Records after the header (blank ones included)."""
+        return self.records[1:] if self.records else []
+
+    def column_index(self) -> dict[str, int]:
+        """Known column name -> field index (first occurrence, case-insensitive)."""
+        out: dict[str, int] = {}
+        for i, name in enumerate(self.header or ()):
+            canon = _KNOWN_BY_FOLDED.get(name.casefold())
+            if canon and canon not in out:
+                out[canon] = i
+        return out
+
+    def get(self, name: str) -> Any:
+        """The layer ``name`` for the runner.
+
+        Raises:
+            SourceError: the file could not be read.
+            Missing: the layer could not be built (reason given).
+        """
+        if "raw" in self.errors:
+            raise SourceError(self.errors["raw"])
+        if name == "batch":
+            return self
+        if name == "frame":
+            value = self.frame
+        else:
+            value = getattr(self, name)
+        if value is None:
+            raise Missing(self.missing.get(name, f"no {name}"))
+        return value
+
+    @property
+    def frame(self) -> pd.DataFrame | None:
+        if self._frame is None and "frame" not in self.missing:
+            self._frame = build_frame(self)
+            if self._frame is None:
+                self.missing.setdefault("frame", "no mailbox rows")
+        return self._frame
+
+    def passwords(self) -> set[str]:
+        """Every non-empty Password value, so the runner can keep them out of any
+        message (see :func:`preflight.runner.redact`)."""
+        idx = self.column_index().get("Password")
+        if idx is None:
+            return set()
+        return {r.fields[idx] for r in self.data_records if len(r.fields) > idx and r.fields[idx]}
+
+
+def read_batch(path: str | os.PathLike[str]) -> BatchFile:
+    """Read and normalize one batch file.
+
+    Never raises for file contents; an unreadable file (missing, a folder,
+    no permission) gives a BatchFile whose layers raise :class:`SourceError`.
+    """
+    shown = os.fspath(path)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        bf = BatchFile(path=shown)
+        bf.errors["raw"] = f"cannot read {shown}: {exc.strerror or exc}"
+        return bf
+    return parse_batch(data, shown)
+
+
+def parse_batch(data: bytes, path: str = "<memory>") -> BatchFile:
+    """Normalize the bytes of a batch file (pure; never raises for any input)."""
+    bf = BatchFile(path=path, raw=data)
+    _decode(bf, data)
+    if bf.text is not None and not bf.text.strip():
+        bf.text = None
+        bf.missing["text"] = "the file is empty (PF100)"
+    if bf.text is None:
+        for layer in ("records", "header", "frame"):
+            bf.missing[layer] = bf.missing["text"]
+        return bf
+    _parse(bf, bf.text)
+    return bf
+
+
+def _decode(bf: BatchFile, data: bytes) -> None:
+    encoding = "utf-8"
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            encoding = codec
+            break
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        bad = data[exc.start : exc.start + 4]
+        bf.decode_problem = DecodeProblem(exc.start, f"byte(s) {bad.hex(' ')} are not valid {encoding.upper()}", _guess(data, encoding))
+        bf.missing["text"] = f"the file is not valid {encoding.upper()} (PF102)"
+        return
+    if encoding == "utf-8-sig" or encoding == "utf-8":
+        text = text.removeprefix("\ufeff")
+    elif text.startswith("\ufeff"):
+        text = text[1:]
+    m = _CONTROL_RE.search(text)
+    if m:
+        offset = len(text[: m.start()].encode(encoding.replace("-sig", "")))
+        if encoding.startswith("utf-8") and data.startswith(codecs.BOM_UTF8):
+            offset += len(codecs.BOM_UTF8)
+        hint = "the file is binary, not a CSV"
+        if encoding == "utf-8" and data.count(b"\x00") * 4 >= len(data):
+            hint = "the file looks like UTF-16 without a byte order mark"
+        bf.decode_problem = DecodeProblem(offset, f"control character U+{ord(m.group()):04X}", hint)
+        bf.missing["text"] = "the file contains binary data (PF102)"
+        return
+    bf.text = text
+    bf.encoding = encoding
+
+
+def _guess(data: bytes, encoding: str) -> str:
+    if encoding == "utf-8":
+        try:
+            data.decode("cp1252")
+        except UnicodeDecodeError:
+            return "the file is binary or in an unknown encoding"
+        return "the file looks like Windows-1252 (Excel's plain 'CSV (Comma delimited)')"
+    return f"the file is damaged: its byte order mark says {encoding.upper()}"
+
+
+def sniff_delimiter(line: str) -> str:
+    """The delimiter a header line uses: ``","`` when it has a comma outside
+    quotes, else ``";"`` or ``"\\t"`` when it has one of those, else ``","``."""
+    outside = re.sub(r'"[^"]*"', "", line)
+    if "," in outside:
+        return ","
+    counts = {d: outside.count(d) for d in (";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _parse(bf: BatchFile, text: str) -> None:
+    first_nl = text.find("\n")
+    first = text if first_nl < 0 else text[:first_nl]
+    start_line = 1
+    body = text
+    if _TYPE_LINE_RE.match(first):
+        bf.type_line = first.strip()
+        body = text[first_nl + 1 :] if first_nl >= 0 else ""
+        start_line = 2
+        nl = body.find("\n")
+        first = body if nl < 0 else body[:nl]
+    bf.delimiter = sniff_delimiter(first)
+    records: list[Record] = []
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=bf.delimiter, strict=True)
+    prev = 0
+    try:
+        for fields in reader:
+            line = start_line + prev
+            records.append(Record(row=start_line + len(records), line=line, fields=fields))
+            prev = reader.line_num
+    except csv.Error as exc:
+        bf.parse_error = f"line {start_line + reader.line_num - 1}: {exc}"
+    if not records or not any(f.strip() for f in records[0].fields):
+        reason = "the file has no header line" if records else "the file has no records"
+        bf.missing.update(records=reason, header=reason, frame=reason)
+        if records:
+            bf.records = records
+            bf.missing.pop("records")
+        return
+    bf.records = records
+    if "EmailAddress" not in bf.column_index():
+        bf.missing["frame"] = "the header has no EmailAddress column (PF105)"
+
+
+def is_blank(record: Record) -> bool:
+    """True for an empty line or a line of empty fields (``,,``)."""
+    return not any(f.strip() for f in record.fields)
+
+
+def build_frame(bf: BatchFile) -> pd.DataFrame | None:
+    """The mailbox rows as a frame (see :class:`BatchRows`), or ``None`` when
+    no record has the header's field count."""
+    import pandas as pd
+
+    width = len(bf.records[0].fields) if bf.records else 0
+    cols = bf.column_index()
+    keep = [r for r in bf.data_records if len(r.fields) == width and not is_blank(r)]
+    if not keep:
+        return None
+    data: dict[str, Any] = {
+        "row": pd.array([r.row for r in keep], dtype="int64"),
+        "line": pd.array([r.line for r in keep], dtype="int64"),
+    }
+    for name, i in cols.items():
+        data[name] = pd.array([r.fields[i] for r in keep], dtype="string")
+    from .schemas import BatchRows
+
+    return BatchRows.validate(pd.DataFrame(data))
