@@ -96,18 +96,23 @@ def run_check(chk: Check, ctx: Context, batch: BatchFile | None = None) -> tuple
         return _result(chk, Status.SKIPPED, subject, str(exc)), []
     except SourceError as exc:
         return _result(chk, Status.ERRORED, subject, redact(str(exc), ctx.secrets)), []
+    problems: list[Problem] = []
+    status, reason = None, None
     try:
-        problems = list(chk.func(**args) or ())
+        for p in chk.func(**args) or ():
+            problems.append(p)
     except Missing as exc:
-        return _result(chk, Status.SKIPPED, subject, str(exc)), []
+        status, reason = Status.SKIPPED, str(exc)
     except SourceError as exc:
-        return _result(chk, Status.ERRORED, subject, redact(str(exc), ctx.secrets)), []
+        status, reason = Status.ERRORED, redact(str(exc), ctx.secrets)
     except Exception as exc:  # a bug in a check must not hide the other checks
-        reason = redact(f"internal error: {type(exc).__name__}: {exc}", ctx.secrets)
-        return _result(chk, Status.ERRORED, subject, reason), []
+        status, reason = Status.ERRORED, redact(f"internal error: {type(exc).__name__}: {exc}", ctx.secrets)
     findings = [_finding(chk, p, subject) for p in problems]
-    status = Status.FAILED if findings else Status.PASSED
-    return _result(chk, status, subject, n=len(findings)), findings
+    if status is None:
+        status = Status.FAILED if findings else Status.PASSED
+    # Findings yielded before a failure are kept: a check over several domains
+    # reports the ones it could look up, and is errored for the rest.
+    return _result(chk, status, subject, reason, len(findings)), findings
 
 
 def _finding(chk: Check, p: Problem, path: str | None) -> Finding:

@@ -276,7 +276,8 @@ def start_samba_dc(workdir: str | os.PathLike[str] | None = None, extra_exchange
         dc.stop()
         if not isinstance(exc, Exception):
             raise
-        raise RuntimeError(f"starting Samba AD DC failed: {exc}\n--- samba log tail ---\n{tail}") from exc
+        details = f"\n--- samba log tail ---\n{tail}" if tail else ""
+        raise RuntimeError(f"starting Samba AD DC failed: {exc}{details}") from exc
     return dc
 
 
