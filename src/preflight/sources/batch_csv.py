@@ -66,6 +66,7 @@ class DecodeProblem:
     offending byte; ``detail`` says what it is; ``hint`` the likely cause."""
 
     offset: int
+    line: int
     detail: str
     hint: str
 
@@ -191,8 +192,10 @@ def _decode(bf: BatchFile, data: bytes) -> None:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        bad = data[exc.start : exc.start + 4]
-        bf.decode_problem = DecodeProblem(exc.start, f"byte(s) {bad.hex(' ')} are not valid {encoding.upper()}", _guess(data, encoding))
+        bad = data[exc.start : max(exc.end, exc.start + 1)]
+        line = data[: exc.start].decode(encoding, errors="replace").count("\n") + 1
+        detail = f"byte(s) {bad.hex(' ')} on line {line} are not valid {encoding.upper()}"
+        bf.decode_problem = DecodeProblem(exc.start, line, detail, _guess(data, encoding))
         bf.missing["text"] = f"the file is not valid {encoding.upper()} (PF102)"
         return
     if encoding == "utf-8-sig" or encoding == "utf-8":
@@ -207,7 +210,8 @@ def _decode(bf: BatchFile, data: bytes) -> None:
         hint = "the file is binary, not a CSV"
         if encoding == "utf-8" and data.count(b"\x00") * 4 >= len(data):
             hint = "the file looks like UTF-16 without a byte order mark"
-        bf.decode_problem = DecodeProblem(offset, f"control character U+{ord(m.group()):04X}", hint)
+        line = text.count("\n", 0, m.start()) + 1
+        bf.decode_problem = DecodeProblem(offset, line, f"control character U+{ord(m.group()):04X} on line {line}", hint)
         bf.missing["text"] = "the file contains binary data (PF102)"
         return
     bf.text = text

@@ -67,6 +67,7 @@ def encoding(batch: BatchFile, raw: bytes):
         p = batch.decode_problem
         yield Problem(
             f"the file is not Unicode text: {p.detail} at byte offset {p.offset} ({p.hint})",
+            line=p.line,
             fix=_SAVE_AS,
         )
     elif "text" in batch.missing and raw.strip():

@@ -1,0 +1,198 @@
+"""Behaviour of the batch-CSV checks beyond their docstring examples:
+locations (row vs line), limits at their edges, encodings, statuses."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+import preflight
+from preflight.model import Status
+
+HEADER = "EmailAddress,Password,ForceChangePassword\r\n"
+
+
+def run(data: bytes | str, *select: str, name: str = "batch.csv", **config):
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return preflight.check_bytes(data, name, config or None, select=list(select) or None)
+
+
+def codes(report):
+    return sorted({f.code for f in report.findings})
+
+
+def rows_csv(n: int, start: int = 0) -> str:
+    return HEADER + "".join(f"user{i}@contoso.com,Pa55word!{i},False\r\n" for i in range(start, start + n))
+
+
+def test_microsoft_sample_with_trailing_spaces_is_clean():
+    sample = (
+        "EmailAddress,Password,ForceChangePassword \r\n"
+        "pilarp@contoso.com,Pa$$w0rd,False \r\n"
+        "tobyn@contoso.com,Pa$$w0rd,False \r\n"
+    )
+    report = run(sample)
+    assert report.findings == []
+    assert report.exit_code() == 0
+
+
+@pytest.mark.parametrize(("n", "expected"), [(2000, []), (2001, ["PF121"])])
+def test_row_limit_edge(n, expected):
+    report = run(rows_csv(n), "PF121")
+    assert codes(report) == expected
+    if expected:
+        (f,) = report.findings
+        assert f.row == 2002  # header is row 1; the 2,001st mailbox is row 2,002
+        assert "2,001" in f.message
+
+
+def test_row_limit_counts_records_not_lines():
+    # 2,000 records, one of them with a quoted multi-line value: 2,001 physical lines.
+    body = rows_csv(1999) + '"multi\r\nline@contoso.com",Pa55word!x,False\r\n'
+    assert body.count("\n") == 2001 + 1
+    assert codes(run(body, "PF121")) == []
+
+
+def test_row_and_line_differ_after_a_multiline_field():
+    text = HEADER + 'ann@contoso.com,"Pa55\nword!",False\r\nbob@contoso.com,Pa55word!x,Maybe\r\n'
+    (f,) = run(text, "PF140").findings
+    assert (f.row, f.line, f.column) == (3, 4, "ForceChangePassword")
+
+
+def test_field_count_names_each_bad_record():
+    text = HEADER + "a@contoso.com,Pa55word!x,False,extra\r\nb@contoso.com,Pa55word!x,False\r\nc@contoso.com\r\n"
+    found = run(text, "PF120").findings
+    assert [(f.row, f.line) for f in found] == [(2, 2), (4, 4)]
+    assert "4 field(s); the header has 3" in found[0].message
+
+
+@pytest.mark.parametrize(
+    ("bom", "codec"),
+    [(b"", "utf-8"), (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")],
+)
+def test_unicode_encodings_are_accepted(bom, codec):
+    data = bom + "EmailAddress\r\nrené.o@contoso.com\r\nzoë@contoso.com\r\n".encode(codec)
+    report = run(data, "PF1")
+    assert "PF102" not in codes(report)
+    assert "PF103" not in codes(report)
+    # the non-ASCII local parts are read correctly, so PF133 names them
+    assert [f.row for f in report.findings if f.code == "PF133"] == [2, 3]
+
+
+def test_windows_1252_is_reported_with_offset_and_hint():
+    data = "EmailAddress\r\nrené@contoso.com\r\n".encode("cp1252")
+    report = run(data)
+    (f,) = [f for f in report.findings if f.code == "PF102"]
+    offset = data.index(b"\xe9")
+    assert f"offset {offset}" in f.message
+    assert "Windows-1252" in f.message
+    # checks of later layers are skipped with the reason, never passed
+    skipped = {r.code: r.reason for r in report.results if r.status is Status.SKIPPED}
+    assert "PF131" in skipped and "PF102" in skipped["PF131"]
+    assert not any(r.status is Status.PASSED and r.code in ("PF131", "PF120") for r in report.results)
+
+
+def test_utf16_without_bom_is_recognised():
+    data = "EmailAddress\r\nann@contoso.com\r\n".encode("utf-16-le")
+    (f,) = [f for f in run(data).findings if f.code == "PF102"]
+    assert "UTF-16 without a byte order mark" in f.message
+
+
+def test_binary_junk_is_a_finding():
+    report = run(bytes(range(256)) * 4)
+    assert "PF102" in codes(report)
+    assert report.exit_code() == 1
+
+
+def test_empty_and_bom_only_files():
+    for data in (b"", b"   \r\n", codecs.BOM_UTF8):
+        report = run(data)
+        assert codes(report) == ["PF100"], data
+        assert {r.code for r in report.results if r.status is Status.SKIPPED} >= {"PF101", "PF131"}
+
+
+def test_semicolon_file_is_still_checked_beyond_the_delimiter():
+    text = "EmailAddress;Password;ForceChangePassword\r\nann@contoso.com;short;False\r\nann@contoso.com;Pa55word!x;Ja\r\n"
+    assert codes(run(text)) == ["PF103", "PF134", "PF140", "PF151"]
+
+
+def test_type_line_is_reported_and_the_rest_checked():
+    text = '#TYPE Selected.Microsoft.Exchange.Data.Directory.Management.Mailbox\r\n"PrimarySmtpAddress"\r\n"ann@contoso.com"\r\n'
+    report = run(text)
+    assert codes(report) == ["PF110", "PF111", "PF112"]
+    by_code = {f.code: f for f in report.findings}
+    assert by_code["PF111"].row == 2
+    assert "'PrimarySmtpAddress' to 'EmailAddress'" in by_code["PF111"].fix
+
+
+def test_duplicates_name_both_rows():
+    text = HEADER + "ann@contoso.com,Pa55word!x,False\r\nbob@contoso.com,Pa55word!x,False\r\n ANN@contoso.com,Pa55word!x,False\r\n"
+    (f,) = [f for f in run(text).findings if f.code == "PF134"]
+    assert f.row == 4 and f.related == ({"row": 2, "line": 2},)
+
+
+def test_cross_file_duplicates_name_both_files(tmp_path):
+    a = tmp_path / "wave1.csv"
+    b = tmp_path / "wave2.csv"
+    a.write_text(rows_csv(3))
+    b.write_text(HEADER + "other@contoso.com,Pa55word!x,False\r\nUSER1@contoso.com,Pa55word!x,False\r\n")
+    report = preflight.check_batch([a, b], select=["PF135"])
+    (f,) = report.findings
+    assert (f.path, f.row) == (str(b), 3)
+    assert f.related == ({"path": str(a), "row": 3, "line": 3},)
+
+
+def test_batch_folder_compares_with_committed_batches(tmp_path):
+    committed = tmp_path / "batches"
+    committed.mkdir()
+    (committed / "wave1.csv").write_text(rows_csv(5))
+    new = committed / "wave2.csv"
+    new.write_text(HEADER + "user4@contoso.com,Pa55word!x,False\r\n")
+    report = preflight.check_batch([new], {"batch_folder": str(committed)}, select=["PF135"])
+    (f,) = report.findings
+    assert f.path == str(new) and f.related[0]["path"].endswith("wave1.csv")
+    assert [i["kind"] for i in report.to_dict()["inputs"]] == ["batch", "reference"]
+    # without the folder the new file alone is clean
+    assert preflight.check_batch([new], select=["PF135"]).findings == []
+
+
+def test_sso_check_is_skipped_unless_declared():
+    text = HEADER + "ann@contoso.com,Pa55word!x,True\r\n"
+    (res,) = run(text, "PF141").results
+    assert res.status is Status.SKIPPED and "sso" in res.reason
+    assert codes(run(text, "PF141", sso=True)) == ["PF141"]
+
+
+def test_password_checks_skip_without_password_column():
+    report = run("EmailAddress\r\nann@contoso.com\r\n", "PF15")
+    assert {r.status for r in report.results} == {Status.SKIPPED}
+    assert all("no Password column" in r.reason for r in report.results)
+
+
+def test_password_complexity_edges():
+    long_pw = "Aa1" * 86  # 258 characters
+    text = HEADER + f"a@contoso.com,{long_pw},False\r\nb@contoso.com,abcdefgh,False\r\nc@contoso.com,abcdEFGH,False\r\nd@contoso.com,abcdEF12,False\r\n"
+    found = run(text, "PF152").findings
+    assert [f.row for f in found] == [2, 3, 4]
+    assert "longer than 256" in found[0].message
+
+
+def test_unreadable_path_errors_its_checks(tmp_path):
+    report = preflight.check_batch([tmp_path], select=["PF1"])
+    per_file = [r for r in report.results if r.subject == str(tmp_path)]
+    assert per_file and all(r.status is Status.ERRORED for r in per_file)
+    assert all("cannot read" in r.reason for r in per_file)
+
+
+def test_unknown_selector_raises():
+    with pytest.raises(KeyError):
+        run(HEADER, "PF9")
+
+
+def test_report_counts_and_exit_codes():
+    text = HEADER + "ann@contoso.com,,False\r\n"  # one warning (empty password)
+    report = run(text)
+    assert report.counts()["findings"] == {"info": 0, "warning": 1, "error": 0}
+    assert report.exit_code("error") == 0 and report.exit_code("warning") == 1
