@@ -30,14 +30,16 @@ import ssl
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import ldap3
+from ldap3.core.exceptions import LDAPSocketOpenError
 from ldap3.core.results import RESULT_SUCCESS
 from ldap3.operation.modify import modify_operation
+from ldap3.protocol.formatters.formatters import format_sid
 from ldap3.utils.dn import to_dn
 
 HOST = "127.0.0.1"
@@ -58,6 +60,8 @@ PRIVATE_OID_ARC = "1.3.6.1.4.1.99999.1"
 PROVISION_TIMEOUT = 300.0
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
+#: samba's messaging sockets (WORKDIR/msg.sock/PID) must fit a 108-byte sun_path; 96 characters failed.
+MAX_WORKDIR_LENGTH = 80
 _LOG_TAIL_LINES = 40
 
 
@@ -175,9 +179,7 @@ class SambaDC:
         ``ldap3.Connection`` (e.g. ``raise_exceptions=True``).  Each call reads the schema afresh, so a
         connection opened before a schema change rejects the new attribute names client-side.
         """
-        tls = ldap3.Tls(
-            validate=ssl.CERT_REQUIRED, ca_certs_file=str(self.ca_file), valid_names=[self.tls_server_name]
-        )
+        tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(self.ca_file), valid_names=[self.tls_server_name])
         server = ldap3.Server(
             self.host, port=self.ldaps_port, use_ssl=True, tls=tls, get_info=ldap3.SCHEMA, connect_timeout=10
         )
@@ -205,7 +207,7 @@ class SambaDC:
             conn.unbind()
 
     def log_tail(self, lines: int = _LOG_TAIL_LINES) -> str:
-        """The last ``lines`` lines of samba's output (empty if there is none yet)."""
+        """Return the last ``lines`` lines of samba's output (empty if there is none yet)."""
         try:
             text = self.log_file.read_text(errors="replace")
         except FileNotFoundError:
@@ -243,22 +245,27 @@ class SambaDC:
 def start_samba_dc(workdir: str | os.PathLike[str] | None = None, extra_exchange_schema: bool = True) -> SambaDC:
     """Provision and start a Samba AD DC for ``CONTOSO.COM`` and return it once LDAPS answers.
 
-    ``workdir`` (default: a new temporary directory) must be missing or empty; the DC owns it and
-    ``stop()`` removes it.  Keep its path short: samba puts Unix sockets under it.  With
-    ``extra_exchange_schema`` the schema gains the Exchange attributes preflight reads (see
-    ``_SCHEMA_ATTRIBUTES``), allowed on user, contact and group.  On any failure the server is stopped and
-    RuntimeError carries the tail of its log.
+    ``workdir`` (default: a new temporary directory) must be missing or empty, and its absolute path at most
+    ``MAX_WORKDIR_LENGTH`` characters long (samba puts Unix sockets under it); the DC owns it and ``stop()``
+    removes it.  With ``extra_exchange_schema`` the schema gains the Exchange attributes preflight reads
+    (see ``_SCHEMA_ATTRIBUTES``), allowed on user, contact and group.  On any failure the server is stopped
+    and RuntimeError carries the tail of its log.
     """
     _check_ports_free()
     if workdir is None:
         path = Path(tempfile.mkdtemp(prefix="samba-dc-"))
     else:
-        path = Path(workdir)
-        path.mkdir(parents=True, exist_ok=True)
-        if any(path.iterdir()):
+        path = Path(workdir).absolute()
+        if path.exists() and any(path.iterdir()):
             raise ValueError(f"workdir {path} is not empty")
+        path.mkdir(parents=True, exist_ok=True)
     dc = SambaDC(workdir=path, admin_password=_new_password())
     try:
+        if len(str(path)) > MAX_WORKDIR_LENGTH:
+            # Longer, and samba dies with "Samba failed to setup parent messaging, error code -1073741801".
+            raise ValueError(
+                f"workdir {path} is longer than {MAX_WORKDIR_LENGTH} characters: samba's sockets won't fit"
+            )
         started = time.monotonic()
         _provision(dc)
         dc.timings["provision"] = time.monotonic() - started
@@ -297,12 +304,12 @@ def container_chain(dn: str, existing_ancestor: str) -> list[tuple[str, dict[str
 
 
 def _new_password() -> str:
-    """A random administrator password meeting AD's complexity rules."""
+    """Return a random administrator password meeting AD's complexity rules."""
     return f"Pf-{secrets.token_urlsafe(18)}-a1A"
 
 
 def _subprocess_env() -> dict[str, str]:
-    """The environment for samba's own (system) Python tools, without a caller's Python overrides."""
+    """Return the environment for samba's (system) Python tools, without the caller's Python overrides."""
     return {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONHOME")}
 
 
@@ -444,7 +451,7 @@ def _check_definition(attribute: _Attribute, definition: dict[str, Any]) -> None
 
 
 def _attribute_schema_entry(attribute: _Attribute) -> dict[str, Any]:
-    """The attributeSchema object defining ``attribute``."""
+    """Return the attributeSchema object defining ``attribute``."""
     entry: dict[str, Any] = {
         "objectClass": ["top", "attributeSchema"],
         "lDAPDisplayName": attribute.name,
@@ -535,34 +542,30 @@ def _allow_attributes(conn: ldap3.Connection) -> None:
 
 def _smoke() -> None:
     """Start a DC, round-trip every attribute on a user, a contact and a group, check TLS rules, stop."""
-    from ldap3.core.exceptions import LDAPSocketOpenError
-    from ldap3.protocol.formatters.formatters import format_sid
-
     users = "CN=Users," + BASE_DN
     services = "CN=Services," + CONFIGURATION_DN
     org = f"CN=Contoso,CN=Microsoft Exchange,{services}"
-    database = f"CN=DB01,CN=Databases,CN=Exchange Administrative Group (FYDIBOHF23SPDLT),CN=Administrative Groups,{org}"
+    admin_group = "CN=Exchange Administrative Group (FYDIBOHF23SPDLT)"
+    database = f"CN=DB01,CN=Databases,{admin_group},CN=Administrative Groups,{org}"
     dial_plan = f"CN=DP1,CN=UM DialPlan Container,{org}"
     um_template = f"CN=UMPolicy1,CN=UM Mailbox Policies,{org}"
     address_list = f"CN=Default Global Address List,CN=All Global Address Lists,CN=Address Lists Container,{org}"
     manager = f"CN=Mona Manager,{users}"
     delegate = f"CN=Dan Delegate,{users}"
     mailbox = f"CN=Ann Example,{users}"
-    contact = f"CN=Carl Contact,{users}"
-    group = f"CN=Sales Team,{users}"
-    self_sid = b"\x01\x01\x00\x00\x00\x00\x00\x05\x0a\x00\x00\x00"  # S-1-5-10 (SELF), as on shared mailboxes
+    legacy_org = "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)"
 
     def mail_attributes(nickname: str, hidden: bool) -> dict[str, Any]:
         return {
             "displayName": nickname.title(),
             "mail": f"{nickname}@contoso.com",
             "proxyAddresses": [f"SMTP:{nickname}@contoso.com", f"smtp:{nickname}@contoso.mail.onmicrosoft.com"],
-            "legacyExchangeDN": f"/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn={nickname}",
+            "legacyExchangeDN": f"{legacy_org}/cn=Recipients/cn={nickname}",
             "showInAddressBook": [address_list],
             "mailNickname": nickname,
             "targetAddress": f"SMTP:{nickname}@contoso.mail.onmicrosoft.com",
             "homeMDB": database,
-            "msExchHomeServerName": "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Configuration/cn=Servers/cn=EX01",
+            "msExchHomeServerName": f"{legacy_org}/cn=Configuration/cn=Servers/cn=EX01",
             "msExchRecipientTypeDetails": 2147483648,
             "msExchRecipientDisplayType": -2147483642,
             "msExchHideFromAddressLists": hidden,
@@ -571,10 +574,20 @@ def _smoke() -> None:
             "msExchUMTemplateLink": um_template,
             "msExchDelegateListLink": [delegate, manager],
             "publicDelegates": [delegate],
-            "msExchMasterAccountSid": self_sid,
+            # S-1-5-10 (SELF), as on shared mailboxes.
+            "msExchMasterAccountSid": b"\x01\x01\x00\x00\x00\x00\x00\x05\x0a\x00\x00\x00",
         }
 
-    tested = {
+    person = {"objectClass": "user", "userAccountControl": 514}
+    fixtures = [
+        *container_chain(database, services),
+        *container_chain(dial_plan, org),
+        *container_chain(um_template, org),
+        *container_chain(address_list, org),
+        (manager, person),
+        (delegate, person),
+    ]
+    tested: dict[str, dict[str, Any]] = {
         mailbox: {
             "objectClass": "user",
             "userPrincipalName": "ann@contoso.com",
@@ -585,46 +598,24 @@ def _smoke() -> None:
             **mail_attributes("ann", hidden=True),
             "proxyAddresses": ["SMTP:Someone@Contoso.com", "smtp:ann@contoso.com"],
         },
-        contact: {"objectClass": "contact", "givenName": "Carl", "sn": "Contact", "manager": manager,
-                  **mail_attributes("carl", hidden=False)},
-        group: {"objectClass": "group", **mail_attributes("sales", hidden=False)},
+        f"CN=Carl Contact,{users}": {
+            "objectClass": "contact",
+            "givenName": "Carl",
+            "sn": "Contact",
+            "manager": manager,
+            **mail_attributes("carl", hidden=False),
+        },
+        f"CN=Sales Team,{users}": {"objectClass": "group", **mail_attributes("sales", hidden=False)},
     }
 
-    def raw(value: Any) -> bytes:
-        if isinstance(value, bool):
-            return b"TRUE" if value else b"FALSE"
-        if isinstance(value, bytes):
-            return value
-        return str(value).encode()
-
     with start_samba_dc() as dc:
-        placeholders = [
-            *container_chain(database, services),
-            *container_chain(dial_plan, org),
-            *container_chain(um_template, org),
-            *container_chain(address_list, org),
-        ]
-        people = [
-            (manager, {"objectClass": "user", "userAccountControl": 514}),
-            (delegate, {"objectClass": "user", "userAccountControl": 514}),
-        ]
         started = time.monotonic()
-        dc.add_objects([*placeholders, *people, *tested.items()])
+        dc.add_objects([*fixtures, *tested.items()])
         dc.timings["add"] = time.monotonic() - started
-        count = len(placeholders) + len(people) + len(tested)
+        print(f"added {len(fixtures) + len(tested)} objects")
 
         conn = dc.connection()
-        for dn, attributes in tested.items():
-            names = [name for name in attributes if name != "objectClass"]
-            conn.search(dn, "(objectClass=*)", search_scope=ldap3.BASE, attributes=names)
-            entry = conn.entries[0]
-            for name in names:
-                sent = attributes[name]
-                expected = {raw(value) for value in (sent if isinstance(sent, list) else [sent])}
-                if set(entry[name].raw_values) != expected:
-                    raise AssertionError(f"{dn} {name}: sent {expected}, read {entry[name].raw_values}")
-        print(f"round trip OK on user, contact and group: {sum(len(a) - 1 for a in tested.values())} values")
-
+        _check_round_trip(conn, tested)
         for search_filter in ("(msExchHideFromAddressLists=TRUE)", "(proxyAddresses=smtp:someone@contoso.com)"):
             conn.search(BASE_DN, search_filter, attributes=[ldap3.ALL_ATTRIBUTES])
             found = [entry.entry_dn for entry in conn.entries]
@@ -633,38 +624,65 @@ def _smoke() -> None:
             print(f"{search_filter} -> {found}")
         print(conn.entries[0])
         print("msExchMasterAccountSid:", format_sid(conn.entries[0]["msExchMasterAccountSid"].value))
-        conn.search(delegate, "(objectClass=*)", search_scope=ldap3.BASE,
-                    attributes=["msExchDelegateListBL", "publicDelegatesBL"])
-        print("back links on the delegate:", conn.entries[0].entry_attributes_as_dict)
-        conn.search(database, "(objectClass=*)", search_scope=ldap3.BASE, attributes=["homeMDBBL"])
-        print("back links on the database:", conn.entries[0]["homeMDBBL"].values)
+        for dn, back_links in ((delegate, ["msExchDelegateListBL", "publicDelegatesBL"]), (database, ["homeMDBBL"])):
+            conn.search(dn, "(objectClass=*)", search_scope=ldap3.BASE, attributes=back_links)
+            print(f"back links on {dn}: {conn.entries[0].entry_attributes_as_dict}")
         conn.unbind()
-
-        plain = ldap3.Connection(
-            ldap3.Server(dc.host, port=dc.ldap_port, get_info=ldap3.NONE), user=dc.admin_upn, password=dc.admin_password
-        )
-        if plain.bind():
-            raise AssertionError("simple bind on 389 without TLS was accepted")
-        print(f"simple bind on {dc.ldap_port} without TLS refused: {plain.result['description']}: {plain.result['message']}")
-        plain.unbind()
-
-        verify_paths = ssl.get_default_verify_paths()
-        unrelated_ca = next(path for path in (verify_paths.cafile, verify_paths.openssl_cafile) if path and os.path.exists(path))
-        for label, tls in (
-            (f"unrelated CA file {unrelated_ca}", ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=unrelated_ca)),
-            ("right CA file, no valid_names", ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(dc.ca_file))),
-        ):
-            server = ldap3.Server(dc.host, port=dc.ldaps_port, use_ssl=True, tls=tls, get_info=ldap3.NONE)
-            try:
-                ldap3.Connection(server, user=dc.admin_upn, password=dc.admin_password, auto_bind=True)
-            except LDAPSocketOpenError as exc:
-                print(f"LDAPS with {label} refused: {exc}")
-            else:
-                raise AssertionError(f"LDAPS with {label} was accepted")
+        _check_refusals(dc)
 
     if _port_open(LDAPS_PORT) or dc.workdir.exists():
         raise AssertionError("samba still listening or workdir left behind after stop()")
-    print(f"added {count} objects; timings (s):", {phase: round(seconds, 2) for phase, seconds in dc.timings.items()})
+    print("stopped; timings (s):", {phase: round(seconds, 2) for phase, seconds in dc.timings.items()})
+
+
+def _raw(value: Any) -> bytes:
+    """How the server returns a value that was sent as ``value``."""
+    if isinstance(value, bool):
+        return b"TRUE" if value else b"FALSE"
+    if isinstance(value, bytes):
+        return value
+    return str(value).encode()
+
+
+def _check_round_trip(conn: ldap3.Connection, tested: Mapping[str, Mapping[str, Any]]) -> None:
+    """Read every entry of ``tested`` back and compare each value with what was sent."""
+    for dn, attributes in tested.items():
+        names = [name for name in attributes if name != "objectClass"]
+        conn.search(dn, "(objectClass=*)", search_scope=ldap3.BASE, attributes=names)
+        entry = conn.entries[0]
+        for name in names:
+            sent = attributes[name]
+            expected = {_raw(value) for value in (sent if isinstance(sent, list) else [sent])}
+            if set(entry[name].raw_values) != expected:
+                raise AssertionError(f"{dn} {name}: sent {expected}, read {entry[name].raw_values}")
+    print(f"round trip OK: {sum(len(attributes) - 1 for attributes in tested.values())} attributes")
+
+
+def _check_refusals(dc: SambaDC) -> None:
+    """Check that the DC refuses a plain-text simple bind and LDAPS clients that cannot verify it."""
+    plain = ldap3.Connection(
+        ldap3.Server(dc.host, port=dc.ldap_port, get_info=ldap3.NONE), user=dc.admin_upn, password=dc.admin_password
+    )
+    if plain.bind():
+        raise AssertionError("simple bind without TLS was accepted")
+    print(
+        f"simple bind on {dc.ldap_port} without TLS refused: {plain.result['description']}: {plain.result['message']}"
+    )
+    plain.unbind()
+
+    paths = ssl.get_default_verify_paths()
+    unrelated_ca = next(path for path in (paths.cafile, paths.openssl_cafile) if path and os.path.exists(path))
+    for label, tls in (
+        (f"unrelated CA file {unrelated_ca}", ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=unrelated_ca)),
+        ("right CA file, no valid_names", ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(dc.ca_file))),
+    ):
+        server = ldap3.Server(dc.host, port=dc.ldaps_port, use_ssl=True, tls=tls, get_info=ldap3.NONE)
+        try:
+            ldap3.Connection(server, user=dc.admin_upn, password=dc.admin_password, auto_bind=True)
+        except LDAPSocketOpenError as exc:
+            print(f"LDAPS with {label} refused: {exc}")
+        else:
+            raise AssertionError(f"LDAPS with {label} was accepted")
 
 
 if __name__ == "__main__":
