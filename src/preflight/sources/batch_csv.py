@@ -28,6 +28,7 @@ import io
 import os
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..registry import Missing, SourceError
@@ -105,6 +106,11 @@ class BatchFile:
     def data_records(self) -> list[Record]:
         """Records after the header (blank ones included)."""
         return self.records[1:] if self.records else []
+
+    @cached_property
+    def mailbox_records(self) -> list[Record]:
+        """Records after the header that are not blank (see :func:`is_blank`)."""
+        return [r for r in self.data_records if not is_blank(r)]
 
     def column_index(self) -> dict[str, int]:
         """Known column name -> field index (first occurrence, case-insensitive)."""
@@ -255,10 +261,14 @@ def _parse(bf: BatchFile, text: str) -> None:
     reader = csv.reader(io.StringIO(body, newline=""), delimiter=bf.delimiter, strict=True)
     prev = 0
     try:
-        for fields in reader:
-            line = start_line + prev
-            records.append(Record(row=start_line + len(records), line=line, fields=fields))
-            prev = reader.line_num
+        if '"' not in body:  # no quoted field, so one record per physical line
+            rows = list(reader)
+            numbers = range(start_line, start_line + len(rows))
+            records = list(map(Record, numbers, numbers, rows))
+        else:
+            for fields in reader:
+                records.append(Record(row=start_line + len(records), line=start_line + prev, fields=fields))
+                prev = reader.line_num
     except csv.Error as exc:
         bf.parse_error = f"line {start_line + reader.line_num - 1}: {exc}"
     if not records or not any(f.strip() for f in records[0].fields):
@@ -275,7 +285,7 @@ def _parse(bf: BatchFile, text: str) -> None:
 
 def is_blank(record: Record) -> bool:
     """True for an empty line or a line of empty fields (``,,``)."""
-    return not any(f.strip() for f in record.fields)
+    return not "".join(record.fields).strip()
 
 
 def build_frame(bf: BatchFile) -> pd.DataFrame | None:
@@ -285,7 +295,7 @@ def build_frame(bf: BatchFile) -> pd.DataFrame | None:
 
     width = len(bf.records[0].fields) if bf.records else 0
     cols = bf.column_index()
-    keep = [r for r in bf.data_records if len(r.fields) == width and not is_blank(r)]
+    keep = [r for r in bf.mailbox_records if len(r.fields) == width]
     if not keep:
         return None
     data: dict[str, Any] = {

@@ -43,7 +43,7 @@ def no_mailbox_rows(batch: BatchFile, header: list[str]):
     PF101: EmailAddress,Password,ForceChangePassword
     PF101: EmailAddress\\n\\n,\\n
     """
-    if not any(f.strip() for r in batch.data_records for f in r.fields):
+    if not batch.mailbox_records:
         yield Problem("the file has a header but no mailbox rows", row=1, line=batch.records[0].line)
 
 

@@ -27,8 +27,8 @@ def field_count(batch: BatchFile, header: list[str]):
     PF120: EmailAddress,Password\\nann@contoso.com
     """
     width = len(header)
-    for r in batch.data_records:
-        if len(r.fields) != width and not is_blank(r):
+    for r in batch.mailbox_records:
+        if len(r.fields) != width:
             yield Problem(
                 f"row {r.row} has {len(r.fields)} field(s); the header has {width}",
                 row=r.row,
@@ -52,7 +52,7 @@ def row_limit(batch: BatchFile, header: list[str]):
 
     Okay: EmailAddress\\nann@contoso.com
     """
-    rows = [r for r in batch.data_records if not is_blank(r)]
+    rows = batch.mailbox_records
     if len(rows) > MAX_ROWS:
         first_over = rows[MAX_ROWS]
         yield Problem(
@@ -79,6 +79,8 @@ def blank_row(batch: BatchFile, header: list[str]):
     PF122: EmailAddress,Password\\n,\\nann@contoso.com,Pa55word!x
     PF122: EmailAddress\\n\\nann@contoso.com
     """
+    if len(batch.mailbox_records) == len(batch.data_records):
+        return
     for r in batch.data_records:
         if is_blank(r):
             yield Problem(f"row {r.row} is blank", row=r.row, line=r.line, fix="Delete the row.")
