@@ -196,3 +196,13 @@ def test_report_counts_and_exit_codes():
     report = run(text)
     assert report.counts()["findings"] == {"info": 0, "warning": 1, "error": 0}
     assert report.exit_code("error") == 0 and report.exit_code("warning") == 1
+
+
+def test_a_missing_header_line_never_echoes_the_first_rows_password():
+    text = "ann@contoso.com,Zq9!first-row-secret,False\r\nbob@contoso.com,Zq9!second-secret,False\r\n"
+    report = run(text)
+    assert "PF111" in codes(report)
+    dumped = str(report.to_dict())
+    assert "Zq9!" not in dumped
+    skipped = {r.code for r in report.results if r.status is Status.SKIPPED}
+    assert {"PF112", "PF113"} <= skipped

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
-from ...registry import Problem, check
+from ...registry import Missing, Problem, check
 from ...sources.batch_csv import KNOWN_COLUMNS, BatchFile
 
 _EMAIL_ALIASES = {"primarysmtpaddress", "windowsemailaddress", "mail", "email", "emailaddresses", "userprincipalname", "smtpaddress"}
+_KNOWN = {c.casefold() for c in KNOWN_COLUMNS}
+
+
+def _fold(name: str) -> str:
+    return name.casefold().replace(" ", "").replace("_", "")
+
+
+def _is_header(header: list[str]) -> bool:
+    """True when a field of the first record is a known column or a known
+    alias. Otherwise the first record is probably a mailbox row (the header
+    line is missing) and its fields — a password among them — must not be echoed."""
+    return any(_fold(h) in _KNOWN or _fold(h) in _EMAIL_ALIASES for h in header)
+
+
+def _require_header(header: list[str]) -> None:
+    if not _is_header(header):
+        raise Missing("the first line is not a header line (PF111)")
 
 
 @check("PF110", "csv-type-line", severity="error")
@@ -48,21 +65,19 @@ def missing_email_column(batch: BatchFile, header: list[str]):
     Okay: EmailAddress,Password\\nann@contoso.com,Pa55word!x
     PF111: PrimarySmtpAddress\\nann@contoso.com
     PF111: Email Address\\nann@contoso.com
+    PF111: ann@contoso.com,Pa55word!x,False\\nbob@contoso.com,Pa55word!y,False
     """
     if "EmailAddress" in batch.column_index():
         return
     first = batch.records[0]
-    alias = next((h for h in header if h.casefold().replace(" ", "").replace("_", "") in _EMAIL_ALIASES), None)
-    if alias:
-        fix = f"Rename the column {alias!r} to 'EmailAddress'."
-    else:
-        fix = "Add the header line EmailAddress,Password,ForceChangePassword (Password and ForceChangePassword are optional)."
-    yield Problem(
-        f"the header has no EmailAddress column (it has: {', '.join(h for h in header if h) or 'nothing'})",
-        row=first.row,
-        line=first.line,
-        fix=fix,
-    )
+    add_header = "Add the header line EmailAddress,Password,ForceChangePassword (the last two are optional)."
+    if not _is_header(header):
+        yield Problem("the first line has no known column name: the header line is missing", row=first.row,
+                      line=first.line, fix=f"{add_header} It must be the first line.")
+        return
+    alias = next((h for h in header if _fold(h) in _EMAIL_ALIASES or _fold(h) == "emailaddress"), None)
+    fix = f"Rename the column {alias!r} to 'EmailAddress'." if alias else add_header
+    yield Problem("the header has no EmailAddress column", row=first.row, line=first.line, column=alias, fix=fix)
 
 
 @check("PF112", "csv-unknown-column", severity="warning")
@@ -80,10 +95,10 @@ def unknown_column(batch: BatchFile, header: list[str]):
     Okay: EmailAddress,Password,ForceChangePassword\\nann@contoso.com,Pa55word!x,False
     PF112: EmailAddress,DisplayName\\nann@contoso.com,Ann
     """
+    _require_header(header)
     first = batch.records[0]
-    known = {c.casefold() for c in KNOWN_COLUMNS}
     for name in header:
-        if name and name.casefold() not in known:
+        if name and name.casefold() not in _KNOWN:
             yield Problem(
                 f"unknown column {name!r}; a batch knows {', '.join(KNOWN_COLUMNS)}",
                 row=first.row,
@@ -108,6 +123,7 @@ def duplicate_column(batch: BatchFile, header: list[str]):
     PF113: EmailAddress,emailaddress\\nann@contoso.com,ann@contoso.com
     PF113: EmailAddress,\\nann@contoso.com,
     """
+    _require_header(header)
     first = batch.records[0]
     seen: dict[str, int] = {}
     for i, name in enumerate(header, start=1):
