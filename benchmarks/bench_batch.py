@@ -35,6 +35,9 @@ def wall(cmd: list[str]) -> float:
 def cold_start(runs: int, path: Path) -> None:
     tool = [sys.executable, "-m", "preflight", str(path)]
     base = [sys.executable, "-c", "import pandas, pandera.pandas"]
+    probe = subprocess.run(tool, capture_output=True, text=True, check=False)
+    if probe.returncode not in (0, 1):  # a crash would make the figure meaningless
+        raise SystemExit(f"preflight exited {probe.returncode}: {probe.stderr[-500:]}")
     wall(tool), wall(base)  # warm the OS file cache for both
     ours, theirs = [], []
     for _ in range(runs):

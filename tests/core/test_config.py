@@ -1,0 +1,51 @@
+"""Configuration discovery and validation."""
+
+from __future__ import annotations
+
+import pytest
+
+from preflight.config import Config, ConfigError, load_config
+
+
+def test_nearest_pyproject_with_a_preflight_table_wins(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.preflight]\nsso = true\nbatch_folder = "batches"\n')
+    sub = tmp_path / "a" / "b"
+    sub.mkdir(parents=True)
+    (tmp_path / "a" / "pyproject.toml").write_text('[project]\nname = "other"\n')  # no [tool.preflight]
+    cfg = load_config(start=sub)
+    assert cfg.sso is True
+    assert cfg.source == (tmp_path / "pyproject.toml").resolve()
+    assert cfg.batch_folder == (tmp_path / "batches").resolve()
+
+
+def test_preflight_toml_is_read_at_top_level(tmp_path):
+    (tmp_path / "preflight.toml").write_text('ignore = ["PF152"]\n[dns]\nstage = "cutover"\n')
+    cfg = load_config(start=tmp_path)
+    assert cfg.ignore == ["PF152"] and cfg.dns == {"stage": "cutover"}
+
+
+def test_no_config_gives_defaults(tmp_path):
+    assert load_config(start=tmp_path) == Config()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("ssoo = true\n", "unknown preflight option(s)"),
+        ('sso = "yes"\n', "sso"),
+        ('fail_on = "never"\n', "fail_on"),
+        ("select = 3\n", "select"),
+        ("[dns\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_is_an_error_naming_the_key(tmp_path, text, message):
+    path = tmp_path / "preflight.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_config(path)
+
+
+def test_relative_paths_resolve_against_the_config_file(tmp_path):
+    (tmp_path / "preflight.toml").write_text("[tenant]\ndomains_file = 'tenant/domains.json'\n")
+    cfg = load_config(tmp_path / "preflight.toml")
+    assert cfg.path(cfg.tenant["domains_file"]) == tmp_path.resolve() / "tenant" / "domains.json"
