@@ -280,7 +280,7 @@ def _parse(bf: BatchFile, text: str) -> None:
         return
     bf.records = records
     if "EmailAddress" not in bf.column_index():
-        bf.missing["frame"] = "the header has no EmailAddress column (PF105)"
+        bf.missing["frame"] = "the header has no EmailAddress column (PF111)"
 
 
 def is_blank(record: Record) -> bool:

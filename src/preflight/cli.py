@@ -1,0 +1,196 @@
+"""Command line: ``preflight [PATH…]`` / ``python -m preflight [PATH…]``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from ._version import __version__
+
+EPILOG = """\
+exit codes:
+  0  no finding at or above --fail-on
+  1  findings at or above --fail-on, or a check errored (its source failed:
+     unreachable server, bad credentials, untrusted certificate, DNS failure)
+  2  usage error, bad configuration, unknown check code, or a PATH that does not exist
+A file that cannot be decoded or parsed is a finding (exit 1), not a usage error.
+"""
+
+
+class _Usage(Exception):
+    """A usage error: printed as one line, exit code 2."""
+
+
+def _codes(values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    return [c.strip() for v in values for c in v.split(",") if c.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="preflight",
+        description="Check an Exchange staged migration (batch CSVs, directory, tenant, DNS) before you start it.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="migration batch CSV files")
+    p.add_argument("--format", choices=("text", "json", "sarif", "junit", "github"), default="text")
+    p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    p.add_argument("--select", action="append", metavar="CODES", help="comma-separated codes, prefixes or names to run")
+    p.add_argument("--ignore", action="append", metavar="CODES", help="comma-separated codes, prefixes or names to skip")
+    p.add_argument("--fail-on", choices=("error", "warning", "info"), help="lowest severity that fails (default: error)")
+    p.add_argument("--config", metavar="FILE", help="config file (default: nearest preflight.toml or pyproject.toml [tool.preflight])")
+    p.add_argument("--sso", action="store_true", default=None, help="single sign-on (AD FS) is deployed")
+    p.add_argument("--list-checks", action="store_true", help="list every check and exit")
+    p.add_argument("--explain", metavar="CODE", help="print what a check does, why, and how to fix it")
+    p.add_argument("--version", action="version", version=f"preflight {__version__}")
+
+    d = p.add_argument_group("on-premises directory")
+    d.add_argument("--directory", metavar="SRC", help="ldaps://dc.example.com, ldap://… (StartTLS), or an .ldif/.csv export")
+    d.add_argument("--base-dn", action="append", metavar="DN", help="search base (repeatable)")
+    d.add_argument("--bind-user", metavar="UPN", help="user to bind as, e.g. svc-preflight@contoso.com")
+    d.add_argument("--password-env", metavar="NAME", help="environment variable holding the bind password")
+    d.add_argument("--ca-file", metavar="FILE", help="CA certificate(s) to verify the domain controller")
+    d.add_argument("--starttls", action="store_true", default=None, help="use StartTLS on port 389")
+    d.add_argument("--insecure-no-tls-verify", action="store_true", default=None,
+                   help="DANGEROUS: do not verify the server certificate")
+    d.add_argument("--connect-timeout", type=float, metavar="S")
+    d.add_argument("--receive-timeout", type=float, metavar="S")
+
+    t = p.add_argument_group("tenant and DNS")
+    t.add_argument("--tenant-domains", metavar="FILE|LIST", help="tenant domain export, or comma-separated verified domains")
+    t.add_argument("--stage", choices=("migrating", "cutover", "complete"))
+    t.add_argument("--dns-server", action="append", metavar="HOST[:PORT]", help="DNS server to ask (repeatable)")
+    t.add_argument("--zone-file", action="extend", nargs="+", metavar="FILE", help="offline zone files")
+    t.add_argument("--dns-timeout", type=float, metavar="S")
+
+    i = p.add_argument_group("IdFix")
+    i.add_argument("--idfix-scope", choices=("batch", "directory"))
+    i.add_argument("--idfix-base", metavar="DN", help="with --idfix-scope directory: scan this subtree only")
+    i.add_argument("--rule-set", choices=("multi-tenant", "dedicated"))
+    i.add_argument("--fix-ldif", metavar="FILE", help="write LDIF of the proposed values (and an undo LDIF beside it)")
+    i.add_argument("--idfix-csv", metavar="FILE", help="write IdFix's grid layout as CSV")
+    return p
+
+
+def _abspath(value: str) -> str:
+    return str(Path(value).resolve())
+
+
+def _apply(cfg: Any, args: argparse.Namespace) -> None:
+    """Command-line options over the config file's values."""
+    if args.sso:
+        cfg.sso = True
+    if args.fail_on:
+        cfg.fail_on = args.fail_on
+    directory: dict[str, Any] = {
+        "source": args.directory and (args.directory if "://" in args.directory else _abspath(args.directory)),
+        "base_dn": args.base_dn,
+        "bind_user": args.bind_user,
+        "password_env": args.password_env,
+        "ca_file": args.ca_file and _abspath(args.ca_file),
+        "starttls": args.starttls,
+        "insecure_no_tls_verify": args.insecure_no_tls_verify,
+        "connect_timeout": args.connect_timeout,
+        "receive_timeout": args.receive_timeout,
+    }
+    dns: dict[str, Any] = {
+        "stage": args.stage,
+        "nameservers": args.dns_server,
+        "zone_files": args.zone_file and [_abspath(z) for z in args.zone_file],
+        "lifetime": args.dns_timeout,
+    }
+    idfix: dict[str, Any] = {"scope": args.idfix_scope, "base": args.idfix_base, "rule_set": args.rule_set}
+    tenant: dict[str, Any] = {}
+    if args.tenant_domains:
+        if Path(args.tenant_domains).is_file():
+            tenant["domains_file"] = _abspath(args.tenant_domains)
+        else:
+            tenant["domains"] = [d.strip() for d in args.tenant_domains.split(",") if d.strip()]
+    for section, values in (("directory", directory), ("dns", dns), ("idfix", idfix), ("tenant", tenant)):
+        getattr(cfg, section).update({k: v for k, v in values.items() if v is not None})
+
+
+def _list_checks() -> str:
+    from . import registry
+
+    rows = [(c.code, c.name, c.severity.value, c.area, c.title) for c in registry.all_checks()]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    return "".join(
+        f"{code:<{widths[0]}}  {name:<{widths[1]}}  {sev:<{widths[2]}}  {area:<{widths[3]}}  {title}\n"
+        for code, name, sev, area, title in rows
+    )
+
+
+def _use_color(stream: Any) -> bool:
+    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+
+
+def run(argv: Sequence[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    from . import registry
+    from .config import ConfigError, load_config
+
+    if args.list_checks:
+        sys.stdout.write(_list_checks())
+        return 0
+    if args.explain:
+        try:
+            sys.stdout.write(registry.get(args.explain).explain())
+        except KeyError:
+            raise _Usage(f"no check has the code or name {args.explain!r} (see --list-checks)") from None
+        return 0
+    missing = [p for p in args.paths if not os.path.exists(p)]
+    if missing:
+        raise _Usage(f"no such file: {', '.join(missing)}")
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as exc:
+        raise _Usage(str(exc)) from None
+    _apply(cfg, args)
+    if not args.paths and not (cfg.directory.get("source") or cfg.tenant or cfg.dns.get("zone_files") or cfg.dns.get("nameservers")):
+        raise _Usage("nothing to check: give batch CSV files, --directory, --tenant-domains or DNS options (see --help)")
+
+    from .api import check_batch
+    from .formatters import render
+
+    try:
+        report = check_batch(args.paths, cfg, select=_codes(args.select), ignore=_codes(args.ignore))
+    except KeyError as exc:
+        raise _Usage(str(exc.args[0])) from None
+    except ConfigError as exc:
+        raise _Usage(str(exc)) from None
+
+    if args.output:
+        Path(args.output).write_text(render(report, args.format), encoding="utf-8")
+    else:
+        sys.stdout.write(render(report, args.format, color=args.format == "text" and _use_color(sys.stdout)))
+    if args.fix_ldif:
+        from .exports.idfix import write_fix_ldif
+
+        write_fix_ldif(report, Path(args.fix_ldif))
+    if args.idfix_csv:
+        from .exports.idfix import write_idfix_csv
+
+        write_idfix_csv(report, Path(args.idfix_csv))
+
+    errored = [r for r in report.results if r.status.value == "errored"]
+    if errored:
+        sys.stderr.write(f"preflight: {len(errored)} check(s) errored: their data source failed (see the report)\n")
+        return 1
+    return report.exit_code(cfg.fail_on)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``preflight`` command; returns the exit code (see EPILOG)."""
+    try:
+        return run(argv)
+    except _Usage as exc:
+        sys.stderr.write(f"preflight: {exc}\n")
+        return 2
+    except SystemExit as exc:  # argparse: --help, --version (0) and usage errors (2)
+        return int(exc.code or 0)

@@ -1,0 +1,90 @@
+"""Human-readable text: findings grouped by file (or by object/domain), then a summary.
+
+Colour (``color=True``) goes through rich's markup; plain text never imports rich.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from ..model import Finding, Report, Severity, Status
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def _where(f: Finding) -> str:
+    parts = []
+    if f.row is not None:
+        parts.append(f"row {f.row}")
+    if f.line is not None and f.line != f.row:
+        parts.append(f"line {f.line}")
+    if f.path is None and f.dn:
+        parts.append(f.dn)
+    if f.column or f.attribute:
+        parts.append(f"[{f.column or f.attribute}]")
+    if f.path is None and f.record:
+        parts.append(f.record)
+    return " ".join(parts)
+
+
+def _group(f: Finding) -> str:
+    if f.path is not None:
+        return f.path
+    if f.domain:
+        return f"domain {f.domain}"
+    if f.dn:
+        return "directory"
+    return "run"
+
+
+def render(report: Report, *, color: bool = False, **_: object) -> str:
+    """The report as lines of text; ``color`` adds ANSI colour (via rich)."""
+    esc = _escaper(color)
+    out: list[str] = []
+    groups: dict[str, list[Finding]] = defaultdict(list)
+    for f in report.findings:
+        groups[_group(f)].append(f)
+    for name in sorted(groups, key=lambda g: (g == "run", g)):
+        out.append(esc(name, "bold"))
+        for f in sorted(groups[name], key=lambda f: (f.row or 0, f.code)):
+            where = _where(f)
+            sev = esc(f"{f.severity.value:<7}", _STYLE[f.severity])
+            out.append(f"  {where + '  ' if where else ''}{esc(f.code, 'bold')} {sev} {esc(f.message, None)}")
+            if f.fix:
+                out.append(f"      fix: {esc(f.fix, 'dim')}")
+        out.append("")
+    not_run = [r for r in report.results if r.status in (Status.SKIPPED, Status.ERRORED)]
+    errored = [r for r in not_run if r.status is Status.ERRORED]
+    for r in errored:
+        subject = f" ({r.subject})" if r.subject else ""
+        out.append(esc(f"errored: {r.code} {r.name}{subject}: {r.reason}", "bold red"))
+    counts = report.counts()
+    fc, cc = counts["findings"], counts["checks"]
+    summary = (
+        f"{fc['error']} error(s), {fc['warning']} warning(s), {fc['info']} info; "
+        f"checks: {cc['passed']} passed, {cc['failed']} failed, {cc['skipped']} skipped, {cc['errored']} errored"
+        f" ({report.duration:.2f} s)"
+    )
+    out.append(esc(summary, "bold"))
+    skipped = sorted({r.reason for r in not_run if r.status is Status.SKIPPED and r.reason})
+    if skipped:
+        out.append(esc("skipped because: " + "; ".join(skipped), "dim"))
+    return "\n".join(out) + "\n"
+
+
+def _escaper(color: bool):
+    if not color:
+        return lambda text, style: text
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.text import Text
+
+    console = Console(force_terminal=True, color_system="standard", width=10_000, highlight=False)
+
+    def esc(text: str, style: str | None) -> str:
+        with console.capture() as cap:
+            console.print(Text(text, style=style or ""), end="", soft_wrap=True)
+        return cap.get()
+
+    del escape
+    return esc
