@@ -206,3 +206,16 @@ def test_a_missing_header_line_never_echoes_the_first_rows_password():
     assert "Zq9!" not in dumped
     skipped = {r.code for r in report.results if r.status is Status.SKIPPED}
     assert {"PF112", "PF113"} <= skipped
+
+
+def test_sample_frames_follow_the_declared_schema():
+    from conftest import SAMPLE_DATA
+
+    from preflight.sources.batch_csv import read_batch
+    from preflight.sources.schemas import BatchRows
+
+    frames = [read_batch(p).frame for p in sorted(SAMPLE_DATA.glob("*.csv"))]
+    frames = [f for f in frames if f is not None]
+    assert len(frames) >= 4
+    for frame in frames:
+        BatchRows.validate(frame, lazy=True)

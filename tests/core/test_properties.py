@@ -22,6 +22,15 @@ from preflight.model import Status
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+def _assert_frame_follows_schema(data: bytes):
+    from preflight.sources.batch_csv import parse_batch
+    from preflight.sources.schemas import BatchRows
+
+    frame = parse_batch(data).frame
+    if frame is not None:
+        BatchRows.validate(frame, lazy=True)
+
+
 def _assert_complete(report):
     assert isinstance(report, preflight.Report)
     json.dumps(report.to_dict())
@@ -34,6 +43,7 @@ def _assert_complete(report):
 @given(st.binary(max_size=2048))
 def test_arbitrary_bytes_give_a_report(data):
     _assert_complete(preflight.check_bytes(data, "fuzz.csv", select=["PF1"]))
+    _assert_frame_follows_schema(data)
 
 
 csv_chars = st.sampled_from(list('ab@.,;"\t\r\n =é\x00#') + ["EmailAddress", "Password", "ForceChangePassword", "True"])
@@ -47,6 +57,7 @@ def test_arbitrary_csv_like_text_gives_a_report(text, encoding):
     except UnicodeEncodeError:
         data = text.encode("utf-8")
     _assert_complete(preflight.check_bytes(data, "fuzz.csv", select=["PF1"]))
+    _assert_frame_follows_schema(data)
 
 
 atext = st.sampled_from(list("abcXYZ019!#$%&'*+/=?^_`{|}~-."))
