@@ -1,0 +1,167 @@
+"""Providers of the tenant and DNS data the PF3xx checks ask for.
+
+``tenant_domains``
+    :class:`preflight.sources.tenant.TenantDomains` from ``[tenant]``
+    (Missing when none is given).
+``mail_domains``
+    the distinct EmailAddress domains of the batch files (normalized:
+    stripped, case-folded, IDNA A-labels), ``{domain: DomainUse}``.
+``directory_primary_domains``
+    the primary SMTP domains of the batch's mailboxes in the directory (data
+    ``directory``, built by the directory area) that are not EmailAddress
+    domains of the batch: ``{domain: [(address, primary, dn), ...]}``.
+``dns_source``
+    the configured :class:`preflight.sources.dns.DnsSource` (live or zone files).
+``dns_records``
+    :class:`.common.DnsRecords`: every answer the domain checks read, looked up
+    concurrently in one pass (plus the SPF includes, a pass per level).
+``dns_outlook_anywhere``
+    ``(host, [A answer, AAAA answer])`` for ``outlook_anywhere_host``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...registry import Missing, provider
+from ...sources import dns as dnssrc
+from ...sources import tenant as tenantsrc
+from .common import (
+    DnsRecords,
+    DomainDns,
+    is_spf,
+    spf_authorizes_exo,
+    spf_expansion_targets,
+)
+
+
+@provider("tenant_domains")
+def tenant_domains(config):
+    return tenantsrc.tenant_from_config(config)
+
+
+@provider("mail_domains")
+def mail_domains(batches):
+    if not batches:
+        raise Missing("no batch file given")
+    domains = dnssrc.batch_domains(batches)
+    if not domains:
+        raise Missing("no EmailAddress with a valid domain in the batch files")
+    return domains
+
+
+@provider("directory_primary_domains")
+def directory_primary_domains(directory, batches):
+    """Primary SMTP domains of the batch's mailboxes (found in the directory by
+    their EmailAddress, as ``mail`` or an ``smtp:`` proxy address) that are not
+    already EmailAddress domains of the batch files."""
+    addresses: list[str] = []
+    for bf in batches or ():
+        frame = bf.frame
+        if frame is not None and "EmailAddress" in frame.columns:
+            addresses += [a.strip() for a in frame["EmailAddress"].dropna().tolist() if "@" in a]
+    if not addresses:
+        raise Missing("no EmailAddress in the batch files")
+    objects = _lookup(directory, addresses)
+    batch_doms = set(dnssrc.batch_domains(batches))
+    out: dict[str, list[tuple[str, str, str | None]]] = {}
+    wanted = {a.casefold() for a in addresses}
+    for _, obj in objects.iterrows():
+        primary = _primary(obj)
+        if primary is None or "@" not in primary:
+            continue
+        dom = dnssrc.normalize_domain(primary.rpartition("@")[2])
+        if dom is None or dom in batch_doms:
+            continue
+        matched = _matched_address(obj, wanted) or primary
+        dn = obj.get("dn") if hasattr(obj, "get") else None
+        out.setdefault(dom, []).append((matched, primary, None if _isna(dn) else str(dn)))
+    return out
+
+
+def _isna(value: Any) -> bool:
+    try:
+        import pandas as pd
+
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _lookup(directory: Any, addresses: list[str]):
+    if hasattr(directory, "lookup"):
+        return directory.lookup(addresses)
+    frame = directory.frame
+    wanted = {a.casefold() for a in addresses}
+    mail = frame["mail"].astype("string").str.casefold()
+    hit = mail.isin(wanted).fillna(False).to_numpy()
+    proxies = frame["proxyAddresses"].map(
+        lambda ps: any(str(p)[:5].lower() == "smtp:" and str(p)[5:].casefold() in wanted for p in (ps or ())))
+    return frame[hit | proxies.fillna(False).astype(bool).to_numpy()]
+
+
+def _primary(obj: Any) -> str | None:
+    for p in obj.get("proxyAddresses") or ():
+        p = str(p)
+        if p.startswith("SMTP:"):
+            return p[5:].strip()
+    mail = obj.get("mail")
+    return None if _isna(mail) else str(mail).strip()
+
+
+def _matched_address(obj: Any, wanted: set[str]) -> str | None:
+    mail = obj.get("mail")
+    if not _isna(mail) and str(mail).casefold() in wanted:
+        return str(mail)
+    for p in obj.get("proxyAddresses") or ():
+        p = str(p)
+        if p[:5].lower() == "smtp:" and p[5:].casefold() in wanted:
+            return p[5:]
+    return None
+
+
+@provider("dns_source")
+def dns_source(config):
+    return dnssrc.source_from_config(config)
+
+
+def _queries(domain: str) -> list[tuple[str, str]]:
+    return [(domain, "MX"), (domain, "TXT"), (f"autodiscover.{domain}", "CNAME"), (f"autodiscover.{domain}", "A"),
+            (f"_autodiscover._tcp.{domain}", "SRV")]
+
+
+@provider("dns_records")
+def dns_records(dns_source, mail_domains, config):
+    opts = dnssrc.dns_options(config)
+    queries = [q for d in mail_domains for q in _queries(d)]
+    answers = dns_source.lookup(queries)
+    domains = {}
+    for d, use in mail_domains.items():
+        mx, txt, cname, a, srv = (answers[q] for q in _queries(d))
+        domains[d] = DomainDns(d, use, mx, txt, cname, a, srv)
+    org = set(mail_domains)
+    host = opts.get("outlook_anywhere_host")
+    if host and host.count(".") >= 2:
+        org.add(host.split(".", 1)[1])
+    records = DnsRecords(domains, opts.get("stage"), frozenset(org))
+    # SPF includes: one concurrent pass per level, only for records that do not
+    # name Exchange Online's include themselves; at most 10 levels (RFC 7208).
+    pending = {t for dd in domains.values() for t in spf_expansion_targets(dd.spf())
+               if spf_authorizes_exo(dd.spf(), {})[0] is not True}
+    for _ in range(10):
+        pending -= set(records.spf_lookups)
+        if not pending:
+            break
+        got = dns_source.lookup((t, "TXT") for t in sorted(pending))
+        records.spf_lookups.update({name: ans for (name, _), ans in got.items()})
+        pending = {t for ans in got.values() if ans.ok for t in spf_expansion_targets(filter(is_spf, ans.records))}
+    return records
+
+
+@provider("dns_outlook_anywhere")
+def dns_outlook_anywhere(dns_source, config):
+    host = dnssrc.dns_options(config).get("outlook_anywhere_host")
+    if host is None:
+        raise Missing("no Outlook Anywhere host given ([tool.preflight.dns] outlook_anywhere_host)")
+    got = dns_source.lookup([(host, "A"), (host, "AAAA")])
+    return host, [got[(host, "A")], got[(host, "AAAA")]]
