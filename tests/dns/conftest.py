@@ -28,8 +28,8 @@ def batch(*domains: str, name: str = "batch.csv"):
 
 
 def run(domains: Iterable[str], dns: dict[str, Any] | None = None, *, tenant: dict[str, Any] | None = None,
-        select: Iterable[str] = ("PF3",)):
-    config: dict[str, Any] = {}
+        select: Iterable[str] = ("PF3",), directory: dict[str, Any] | None = None):
+    config: dict[str, Any] = {"directory": directory} if directory else {}
     if dns is not None:
         config["dns"] = dns
     if tenant is not None:

@@ -12,7 +12,6 @@ import sys
 import pytest
 
 import preflight
-from preflight import registry
 from preflight.config import ConfigError
 
 PF3 = [c for c in preflight.list_checks() if c.code.startswith("PF3")]
@@ -99,31 +98,26 @@ def test_pf302_reports_the_mx_verification_record_and_passes_domains_without_one
     assert h.result(report, "PF302").status.value == "skipped"
 
 
-class FakeDirectory:
-    """What the directory area's ``directory`` data offers (a frame of mail and proxyAddresses)."""
+def test_pf301_primary_smtp_domain_from_the_directory(h):
+    from preflight.sources.directory import FrameSource
+    from preflight.sources.schemas import directory_frame
 
-    def __init__(self, rows):
-        import pandas as pd
-
-        self.frame = pd.DataFrame(rows, columns=["dn", "mail", "proxyAddresses"])
-
-
-def test_pf301_primary_smtp_domain_from_the_directory(h, monkeypatch):
-    directory = FakeDirectory([
-        ("CN=Ann,OU=Staff,DC=contoso,DC=com", "ann@tailspintoys.com",
-         ("SMTP:ann@tailspintoys.com", "smtp:ann@contoso.com")),
-        ("CN=Bob,OU=Staff,DC=contoso,DC=com", "bob@contoso.com", ("SMTP:bob@contoso.com",)),
-        ("CN=Eve,OU=Staff,DC=contoso,DC=com", "eve@fabrikam.com", ("SMTP:eve@fabrikam.com",)),
-    ])
-    monkeypatch.setitem(registry._PROVIDERS, "directory", lambda: directory)
-    report = h.run(["contoso.com"], tenant={"domains": ["contoso.com", "fabrikam.com"]}, select=["PF300", "PF301"])
+    directory = FrameSource(directory_frame([
+        {"dn": "CN=Ann,OU=Staff,DC=contoso,DC=com", "mail": "ann@tailspintoys.com",
+         "proxyAddresses": ("SMTP:ann@tailspintoys.com", "smtp:ann@contoso.com")},
+        {"dn": "CN=Bob,OU=Staff,DC=contoso,DC=com", "mail": "bob@contoso.com", "proxyAddresses": ("SMTP:bob@contoso.com",)},
+        {"dn": "CN=Eve,OU=Staff,DC=contoso,DC=com", "mail": "eve@fabrikam.com", "proxyAddresses": ("SMTP:eve@fabrikam.com",)},
+    ]), {"kind": "directory"})
+    report = h.run(["contoso.com"], tenant={"domains": ["contoso.com", "fabrikam.com"]}, select=["PF300", "PF301"],
+                   directory={"source": directory})
     assert h.result(report, "PF300").status.value == "passed"
     (f,) = h.findings(report, "PF301")
     assert f.domain == "tailspintoys.com"
     assert f.dn == "CN=Ann,OU=Staff,DC=contoso,DC=com"
     assert "ann@contoso.com" in f.message and f.value == "ann@tailspintoys.com"
     # Eve is not in the batch: her domain is not looked at
-    report = h.run(["contoso.com"], tenant={"domains": ["contoso.com", "tailspintoys.com"]}, select=["PF301"])
+    report = h.run(["contoso.com"], tenant={"domains": ["contoso.com", "tailspintoys.com"]}, select=["PF301"],
+                   directory={"source": directory})
     assert h.result(report, "PF301").status.value == "passed"
 
 

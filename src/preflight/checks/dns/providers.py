@@ -51,73 +51,20 @@ def mail_domains(batches):
 
 
 @provider("directory_primary_domains")
-def directory_primary_domains(directory, batches):
-    """Primary SMTP domains of the batch's mailboxes (found in the directory by
-    their EmailAddress, as ``mail`` or an ``smtp:`` proxy address) that are not
-    already EmailAddress domains of the batch files."""
-    addresses: list[str] = []
-    for bf in batches or ():
-        frame = bf.frame
-        if frame is not None and "EmailAddress" in frame.columns:
-            addresses += [a.strip() for a in frame["EmailAddress"].dropna().tolist() if "@" in a]
-    if not addresses:
-        raise Missing("no EmailAddress in the batch files")
-    objects = _lookup(directory, addresses)
+def directory_primary_domains(batch_directory, batches):
+    """Primary SMTP domains of the batch's mailboxes (each row resolved to one
+    directory object by the directory area) that are not already EmailAddress
+    domains of the batch files."""
+    from ..directory.address import primary_smtp
+
     batch_doms = set(dnssrc.batch_domains(batches))
     out: dict[str, list[tuple[str, str, str | None]]] = {}
-    wanted = {a.casefold() for a in addresses}
-    for _, obj in objects.iterrows():
-        primary = _primary(obj)
-        if primary is None or "@" not in primary:
-            continue
-        dom = dnssrc.normalize_domain(primary.rpartition("@")[2])
-        if dom is None or dom in batch_doms:
-            continue
-        matched = _matched_address(obj, wanted) or primary
-        dn = obj.get("dn") if hasattr(obj, "get") else None
-        out.setdefault(dom, []).append((matched, primary, None if _isna(dn) else str(dn)))
+    for _, r in batch_directory.resolved().iterrows():
+        primary = primary_smtp(r["proxyAddresses"]) or r["mail"]
+        dom = dnssrc.normalize_domain(primary.rpartition("@")[2]) if "@" in primary else None
+        if dom is not None and dom not in batch_doms:
+            out.setdefault(dom, []).append((r["address"], primary, r["dn"]))
     return out
-
-
-def _isna(value: Any) -> bool:
-    try:
-        import pandas as pd
-
-        return value is None or bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def _lookup(directory: Any, addresses: list[str]):
-    if hasattr(directory, "lookup"):
-        return directory.lookup(addresses)
-    frame = directory.frame
-    wanted = {a.casefold() for a in addresses}
-    mail = frame["mail"].astype("string").str.casefold()
-    hit = mail.isin(wanted).fillna(False).to_numpy()
-    proxies = frame["proxyAddresses"].map(
-        lambda ps: any(str(p)[:5].lower() == "smtp:" and str(p)[5:].casefold() in wanted for p in (ps or ())))
-    return frame[hit | proxies.fillna(False).astype(bool).to_numpy()]
-
-
-def _primary(obj: Any) -> str | None:
-    for p in obj.get("proxyAddresses") or ():
-        p = str(p)
-        if p.startswith("SMTP:"):
-            return p[5:].strip()
-    mail = obj.get("mail")
-    return None if _isna(mail) else str(mail).strip()
-
-
-def _matched_address(obj: Any, wanted: set[str]) -> str | None:
-    mail = obj.get("mail")
-    if not _isna(mail) and str(mail).casefold() in wanted:
-        return str(mail)
-    for p in obj.get("proxyAddresses") or ():
-        p = str(p)
-        if p[:5].lower() == "smtp:" and p[5:].casefold() in wanted:
-            return p[5:]
-    return None
 
 
 @provider("dns_source")
