@@ -7,6 +7,7 @@ BatchFile objects it is given and the providers checks ask for.
 from __future__ import annotations
 
 import inspect
+import os
 import time
 from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
@@ -42,6 +43,9 @@ class Context:
         self.secrets: set[str] = set()
         for bf in (*self.batches, *self.reference):
             self.secrets |= bf.passwords()
+        bind_password = os.environ.get(str(config.directory.get("password_env") or ""), "")
+        if bind_password:
+            self.secrets.add(bind_password)
 
     def per_file(self, needs: Iterable[str]) -> bool:
         """True when the data named (directly or through providers) is per batch file."""

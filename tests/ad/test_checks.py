@@ -113,3 +113,17 @@ def test_recipient_rules(attrs, code):
     source = FrameSource(directory_frame([obj]), {"kind": "directory"})
     report = run(source, {"w.csv": "EmailAddress\nu@contoso.com\n"})
     assert {f.code for f in report.findings} == ({code} if code else set())
+
+
+def test_a_source_error_quoting_the_bind_password_is_withheld(monkeypatch):
+    monkeypatch.setenv("PREFLIGHT_TEST_BIND", "S3cret-Bind-Pw!")
+
+    class Leaky:
+        def lookup(self, addresses):
+            raise preflight.registry.SourceError("bind failed for S3cret-Bind-Pw!")
+
+    files = [parse_batch(scenario.BATCHES["wave-b.csv"].encode(), "wave-b.csv")]
+    report = preflight.run_batches(files, {"directory": {"source": Leaky(), "password_env": "PREFLIGHT_TEST_BIND"}},
+                                   select=["PF2"])
+    assert all(r.status.value == "errored" for r in report.results)
+    assert "S3cret-Bind-Pw!" not in str(report.to_dict())
