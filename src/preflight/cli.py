@@ -127,7 +127,8 @@ def _list_checks() -> str:
 
 
 def _use_color(stream: Any) -> bool:
-    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+    # https://no-color.org: NO_COLOR set to a non-empty value disables colour
+    return not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and stream.isatty()
 
 
 def run(argv: Sequence[str] | None) -> int:
@@ -166,7 +167,10 @@ def run(argv: Sequence[str] | None) -> int:
         raise _Usage(str(exc)) from None
 
     if args.output:
-        Path(args.output).write_text(render(report, args.format), encoding="utf-8")
+        try:
+            Path(args.output).write_text(render(report, args.format), encoding="utf-8")
+        except OSError as exc:
+            raise _Usage(f"cannot write --output {args.output}: {exc.strerror or exc}") from None
     else:
         sys.stdout.write(render(report, args.format, color=args.format == "text" and _use_color(sys.stdout)))
     if args.fix_ldif:

@@ -8,7 +8,10 @@ Skipped and errored checks become tool execution notifications.
 from __future__ import annotations
 
 import json
+import re
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
+from urllib.parse import quote
 
 from .. import registry
 from .._version import __version__
@@ -16,6 +19,17 @@ from ..model import Report, Severity, Status
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def _uri(path: str) -> str:
+    """``artifactLocation.uri`` must be a URI reference (RFC 3986): an absolute
+    path becomes a ``file:`` URI, a relative one is percent-encoded (spaces,
+    non-ASCII) with ``/`` separators."""
+    if re.match(r"^[A-Za-z]:[\\/]", path) or path.startswith("\\\\"):
+        return PureWindowsPath(path).as_uri()
+    if path.startswith("/"):
+        return PurePosixPath(path).as_uri()
+    return quote(path.replace("\\", "/"), safe="/")
 
 
 def _rule(check: registry.Check) -> dict[str, Any]:
@@ -44,7 +58,7 @@ def render(report: Report, **_: object) -> str:
             "message": {"text": text},
         }
         if f.path is not None:
-            physical: dict[str, Any] = {"artifactLocation": {"uri": f.path.replace("\\", "/")}}
+            physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(f.path)}}
             if f.line is not None:
                 physical["region"] = {"startLine": f.line}
             result["locations"] = [{"physicalLocation": physical}]
@@ -60,7 +74,7 @@ def render(report: Report, **_: object) -> str:
         {
             "level": "error" if r.status is Status.ERRORED else "note",
             "message": {"text": f"{r.code} {r.status.value}{f' for {r.subject}' if r.subject else ''}: {r.reason}"},
-            "descriptor": {"id": r.code, "index": index[r.code]},
+            "associatedRule": {"id": r.code, "index": index[r.code]},
         }
         for r in report.results
         if r.status in (Status.SKIPPED, Status.ERRORED)
