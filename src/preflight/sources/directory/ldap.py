@@ -1,0 +1,522 @@
+"""Live Active Directory over LDAP (ldap3): the :class:`LdapSource` directory source.
+
+How to connect
+--------------
+Give the domain controller as a URL:
+
+``ldaps://dc1.contoso.com`` (port 636, recommended)
+    TLS from the first byte.
+``ldap://dc1.contoso.com`` (port 389)
+    StartTLS is sent before the bind. Plain, unencrypted LDAP is never used: if
+    the server refuses StartTLS the source fails rather than send a password in
+    clear text.
+
+The server certificate is always verified (``ssl.CERT_REQUIRED``) against
+``ca_file`` (a PEM file with the CA that issued the DCs' certificates — for an
+enterprise CA, export its certificate) or, without ``ca_file``, the system's
+trust store. The host name in the URL must be a name in the certificate; when it
+is not (you connect by IP address or through a tunnel), give the certificate's
+name as ``tls_server_name``. ``insecure_no_tls_verify = true`` turns verification
+off (the traffic stays encrypted but anyone in the path can read it): only for a
+first try in a lab; it warns loudly every time. Note: Python's default TLS
+settings need TLS 1.2; a Windows Server 2003 DC (TLS 1.0 only) cannot be read
+over TLS — use an export (ldifde/csvde) there.
+
+Which account
+-------------
+preflight only reads (the ldap3 connection is opened ``read_only``). Use a
+least-privilege account: an ordinary domain user (``Domain Users``) can read
+every attribute preflight needs (mail, proxyAddresses, msExch*, manager,
+userAccountControl …); it needs no administrative group and no write rights.
+Give it as ``bind_user`` — a UPN (``svc-preflight@contoso.com``) or a DN.
+
+Where the password comes from (it is never logged, never put in a message or a
+report, and is dropped from the connection right after the bind):
+
+1. ``password_env``: the name of an environment variable holding it
+   (``PREFLIGHT_LDAP_PASSWORD=… preflight --directory ldaps://dc1 --bind-user
+   svc-preflight@contoso.com --password-env PREFLIGHT_LDAP_PASSWORD``);
+2. else ``keyring.get_password("preflight", bind_user)`` when the ``keyring``
+   package is installed and has an entry;
+3. else a prompt (``getpass``) when standard input is a terminal;
+4. else the source fails with :class:`~preflight.registry.SourceError`.
+
+Kerberos: leave ``bind_user`` out to bind with SASL GSSAPI as the logged-on user
+(``kinit`` first; needs the ``gssapi`` package and a URL with the DC's host name
+as Kerberos knows it).
+
+Configuration keys (``LdapSource.from_config``)
+-----------------------------------------------
+``source`` (URL), ``base_dn`` (str or list; default: the rootDSE's
+defaultNamingContext), ``bind_user``, ``password_env``, ``ca_file``,
+``tls_server_name``, ``starttls`` (bool; ldap:// always uses StartTLS, ``false``
+there is refused), ``insecure_no_tls_verify`` (bool), ``connect_timeout`` (s, 10),
+``receive_timeout`` (s, 30; whole seconds, at least 1), ``page_size`` (1000), ``chunk_size`` (150).
+
+How it searches
+---------------
+Every search is paged (the simple paged results control; AD's MaxPageSize is
+1,000, an unpaged search would be cut there silently or with
+sizeLimitExceeded). Lookups are batched: ``chunk_size`` addresses per OR-filter,
+every value escaped (RFC 4515), so a 2,000-row batch takes about 14 searches.
+``searches`` counts the search requests sent (each page is one).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import logging
+import math
+import os
+import re
+import ssl
+import sys
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from ...registry import SourceError
+from ..schemas import (
+    DIRECTORY_BOOLS,
+    DIRECTORY_INTS,
+    DIRECTORY_LISTS,
+    DIRECTORY_STRINGS,
+    directory_frame,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+#: LDAP attributes requested for every object (``dn`` comes from the entry, and
+#: ``hasMasterAccountSid`` from the presence of msExchMasterAccountSid).
+ATTRIBUTES: tuple[str, ...] = (
+    *(c for c in DIRECTORY_STRINGS if c != "dn"),
+    *DIRECTORY_LISTS,
+    *DIRECTORY_INTS,
+    *(c for c in DIRECTORY_BOOLS if c != "hasMasterAccountSid"),
+    "msExchMasterAccountSid",
+)
+_PAGED_OID = "1.2.840.113556.1.4.319"
+_BIND_HINTS = {
+    "invalidCredentials": " (wrong user name or password, or the account is disabled, locked or expired)",
+    "strongerAuthRequired": " (the server wants signing or a TLS channel it accepts)",
+    "confidentialityRequired": " (the server wants a TLS channel it accepts)",
+}
+_DEFAULTS = {"connect_timeout": 10.0, "receive_timeout": 30.0, "page_size": 1000, "chunk_size": 150}
+
+
+class LdapSource:
+    """A live directory read over LDAPS or LDAP+StartTLS (see the module docstring).
+
+    Build it with :meth:`from_config`. It connects on first use and keeps the
+    connection until :meth:`close` (also a context manager). Every failure
+    raises :class:`~preflight.registry.SourceError` naming the server and the
+    cause.
+
+    Attributes:
+        searches: number of LDAP search requests sent so far (each page counts;
+            reading the rootDSE for the default base DN counts one).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        base_dn: str | Iterable[str] | None = None,
+        bind_user: str | None = None,
+        password_env: str | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+        tls_server_name: str | None = None,
+        starttls: bool | None = None,
+        insecure_no_tls_verify: bool = False,
+        connect_timeout: float = 10.0,
+        receive_timeout: float = 30.0,
+        page_size: int = 1000,
+        chunk_size: int = 150,
+    ):
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in ("ldap", "ldaps") or not parts.hostname:
+            raise SourceError(f"directory source {url!r}: expected ldaps://host[:port] or ldap://host[:port]")
+        if parts.username or parts.password:
+            raise SourceError(f"directory source {scheme}://{parts.hostname}: put no user or password in the URL; "
+                              "use bind_user and password_env")
+        try:
+            port = parts.port
+        except ValueError:
+            raise SourceError(f"directory source {url!r}: the port is not a number") from None
+        self.use_ssl = scheme == "ldaps"
+        if not self.use_ssl and starttls is False:
+            raise SourceError(f"directory source {url}: plain LDAP without TLS is refused (it would send the "
+                              "password in clear text); use ldaps:// or StartTLS")
+        self.host = parts.hostname
+        self.port = port or (636 if self.use_ssl else 389)
+        self.url = f"{scheme}://{self.host}:{self.port}"
+        if isinstance(base_dn, str):
+            base_dn = [base_dn]
+        self._base_dns: list[str] | None = [b for b in base_dn if b] if base_dn else None
+        self.bind_user = bind_user or None
+        self.password_env = password_env or None
+        self.ca_file = os.fspath(ca_file) if ca_file else None
+        self.tls_server_name = tls_server_name or None
+        self.insecure_no_tls_verify = bool(insecure_no_tls_verify)
+        self.connect_timeout = float(connect_timeout)
+        self.receive_timeout = float(receive_timeout)
+        if int(page_size) < 1 or int(chunk_size) < 1:
+            raise SourceError(f"directory source {self.url}: page_size and chunk_size must be positive")
+        self.page_size = int(page_size)
+        self.chunk_size = int(chunk_size)
+        self.searches = 0
+        self._conn: Any = None
+
+    @classmethod
+    def from_config(cls, d: dict[str, Any]) -> LdapSource:
+        """Build from a ``[directory]`` mapping (keys in the module docstring;
+        ``None`` values mean "not given"). Does not connect."""
+        d = {k: v for k, v in d.items() if v is not None}
+        if not d.get("source"):
+            raise SourceError("directory source: no ldaps:// or ldap:// URL given")
+        opts = {k: d.get(k, v) for k, v in _DEFAULTS.items()}
+        try:
+            opts = {k: (float(v) if k.endswith("timeout") else int(v)) for k, v in opts.items()}
+        except (TypeError, ValueError) as exc:
+            raise SourceError(f"directory source {d['source']}: bad number in configuration: {exc}") from None
+        return cls(
+            str(d["source"]),
+            base_dn=d.get("base_dn"),
+            bind_user=d.get("bind_user"),
+            password_env=d.get("password_env"),
+            ca_file=d.get("ca_file"),
+            tls_server_name=d.get("tls_server_name"),
+            starttls=d.get("starttls"),
+            insecure_no_tls_verify=bool(d.get("insecure_no_tls_verify", False)),
+            **opts,
+        )
+
+    # -- DirectorySource -------------------------------------------------------------------------------------
+
+    def lookup(self, addresses: Iterable[str]) -> pd.DataFrame:
+        """Objects whose ``mail`` or an ``smtp:`` proxy address is one of ``addresses``
+        (AD compares case-insensitively), as a DirectoryObjects frame."""
+        from ldap3.utils.conv import escape_filter_chars
+
+        def clause(a: str) -> str:
+            v = escape_filter_chars(a)
+            return f"(proxyAddresses=smtp:{v})(mail={v})"
+
+        return self._batched(_unique(addresses), clause)
+
+    def lookup_dns(self, dns: Iterable[str]) -> pd.DataFrame:
+        """Objects with these distinguished names."""
+        from ldap3.utils.conv import escape_filter_chars
+
+        return self._batched(_unique(dns), lambda d: f"(distinguishedName={escape_filter_chars(d)})")
+
+    def lookup_reports(self, manager_dns: Iterable[str]) -> pd.DataFrame:
+        """Objects whose ``manager`` is one of ``manager_dns``."""
+        from ldap3.utils.conv import escape_filter_chars
+
+        return self._batched(_unique(manager_dns), lambda d: f"(manager={escape_filter_chars(d)})")
+
+    def read_all(self, base: str | None = None) -> pd.DataFrame:
+        """Every object under ``base`` (default: every configured base DN)."""
+        found: dict[str, dict[str, Any]] = {}
+        for b in [base] if base else self.base_dns():
+            for obj in self._paged(b, "(objectClass=*)"):
+                found.setdefault(obj["dn"].casefold(), obj)
+        return directory_frame(list(found.values()))
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": "directory",
+            "format": "ldap",
+            "source": self.url,
+            "tls": "ldaps" if self.use_ssl else "starttls",
+            "tls_verify": not self.insecure_no_tls_verify,
+            "base_dn": list(self._base_dns) if self._base_dns else None,
+            "bind_user": self.bind_user or "(kerberos)",
+        }
+
+    # -- connection ------------------------------------------------------------------------------------------
+
+    def base_dns(self) -> list[str]:
+        """The configured base DNs, or the server's defaultNamingContext (read once)."""
+        if self._base_dns is None:
+            conn = self._connection()
+            self.searches += 1
+            ok = self._call(lambda: conn.search("", "(objectClass=*)", search_scope="BASE",
+                                                attributes=["defaultNamingContext"]), "reading the rootDSE")
+            values = []
+            if ok:
+                for r in conn.response or ():
+                    if r.get("type") == "searchResEntry":
+                        values = [_text(v) for v in r["raw_attributes"].get("defaultNamingContext", [])]
+            if not values:
+                raise SourceError(f"LDAP server {self.url}: the rootDSE names no defaultNamingContext; give base_dn")
+            self._base_dns = values[:1]
+        return list(self._base_dns)
+
+    def close(self) -> None:
+        """Unbind (safe to call more than once)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):  # closing a dead connection
+                conn.unbind()
+
+    def __enter__(self) -> LdapSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"LdapSource({self.url!r}, bind_user={self.bind_user!r})"
+
+    def _tls(self) -> Any:
+        import ldap3
+
+        if self.insecure_no_tls_verify:
+            message = (f"INSECURE: TLS certificate verification is OFF for {self.url} (insecure_no_tls_verify): "
+                       "anyone between you and the server can pose as it and read the bind password and the "
+                       "directory data")
+            log.warning(message)
+            warnings.warn(message, UserWarning, stacklevel=3)
+            return ldap3.Tls(validate=ssl.CERT_NONE)
+        if self.ca_file and not os.path.isfile(self.ca_file):
+            raise SourceError(f"LDAP server {self.url}: ca_file {self.ca_file} does not exist")
+        return ldap3.Tls(
+            validate=ssl.CERT_REQUIRED,
+            ca_certs_file=self.ca_file,
+            valid_names=[self.tls_server_name] if self.tls_server_name else None,
+        )
+
+    def _password(self) -> str:
+        user = self.bind_user
+        if self.password_env:
+            value = os.environ.get(self.password_env)
+            if not value:
+                raise SourceError(f"LDAP server {self.url}: environment variable {self.password_env} "
+                                  f"(password of {user}) is not set or empty")
+            return value
+        try:
+            import keyring  # type: ignore[import-not-found]
+        except ImportError:
+            pass
+        else:
+            try:
+                value = keyring.get_password("preflight", user)
+            except Exception:  # noqa: BLE001 - a broken keyring backend means "no entry"
+                value = None
+            if value:
+                return value
+        if sys.stdin is not None and sys.stdin.isatty():
+            value = getpass.getpass(f"Password for {user} at {self.url}: ")
+            if value:
+                return value
+        raise SourceError(f"LDAP server {self.url}: no password for {user}: set password_env (the name of an "
+                          "environment variable holding it), store it with keyring, or run in a terminal")
+
+    def _connection(self) -> Any:
+        if self._conn is not None:
+            return self._conn
+        import ldap3
+        from ldap3.core.exceptions import LDAPException
+
+        tls = self._tls()
+        server = ldap3.Server(self.host, port=self.port, use_ssl=self.use_ssl, tls=tls, get_info=ldap3.NONE,
+                              connect_timeout=self.connect_timeout)
+        # ldap3 packs receive_timeout into SO_RCVTIMEO as an integer: whole seconds, at least 1.
+        common = {"read_only": True, "auto_referrals": False, "raise_exceptions": False,
+                  "receive_timeout": max(1, math.ceil(self.receive_timeout)), "return_empty_attributes": False}
+        password = ""
+        if self.bind_user:
+            password = self._password()
+            conn = ldap3.Connection(server, user=self.bind_user, password=password,
+                                    authentication=ldap3.SIMPLE, **common)
+            how = f"as {self.bind_user}"
+        else:
+            try:
+                import gssapi  # type: ignore[import-not-found]  # noqa: F401
+            except ImportError:
+                raise SourceError(f"LDAP server {self.url}: no bind_user given and Kerberos is unavailable "
+                                  "(the 'gssapi' package is not installed): install it (pip install gssapi, "
+                                  "after kinit) or give bind_user and password_env") from None
+            conn = ldap3.Connection(server, authentication=ldap3.SASL, sasl_mechanism=ldap3.KERBEROS, **common)
+            how = "with Kerberos (GSSAPI)"
+        try:
+            conn.open()
+            if not self.use_ssl and not conn.start_tls():
+                raise SourceError(f"LDAP server {self.url}: StartTLS failed ({_result(conn)}); "
+                                  "refusing to continue without TLS")
+            if not conn.bind():
+                hint = _BIND_HINTS.get((conn.result or {}).get("description", ""), "")
+                raise SourceError(f"LDAP server {self.url}: bind {how} failed: {_result(conn)}{hint}")
+        except SourceError as exc:
+            _close_quietly(conn)
+            raise SourceError(_scrub(str(exc), password)) from None
+        except (LDAPException, OSError) as exc:
+            _close_quietly(conn)
+            raise SourceError(_scrub(self._why(exc, f"connecting {how}"), password)) from None
+        conn.password = None  # not needed after the bind (no re-bind, no referral chasing)
+        log.debug("connected to %s %s", self.url, how)
+        self._conn = conn
+        return conn
+
+    def _why(self, exc: BaseException, doing: str) -> str:
+        text = str(exc)
+        low = text.lower()
+        if "certificate_verify_failed" in low or "certificate verify failed" in low:
+            detail = re.search(r"certificate verify failed: ([^(')\]]+)", text)
+            cause = (f"the TLS certificate could not be verified ({detail.group(1).strip() if detail else 'untrusted'});"
+                     " give ca_file (the CA that issued the DC's certificate)")
+        elif type(exc).__name__ == "LDAPCertificateError" or "doesn't match any name" in low:
+            names = re.findall(r"\('(?:commonName|DNS)', '([^']+)'\)", text)
+            named = f"it names {', '.join(dict.fromkeys(names))}" if names else _short(text)
+            cause = (f"the TLS certificate does not name {self.host} ({named}); connect by the name in the "
+                     "certificate or give tls_server_name")
+        elif "refused" in low:
+            cause = "connection refused (nothing listens on that port, or a firewall rejects it)"
+        elif "timed out" in low or "timeout" in low:
+            if "while opening" in low:  # the TCP connect itself
+                cause = f"no connection within {self.connect_timeout:g} s (timed out)"
+            else:
+                cause = f"no answer within {max(1, math.ceil(self.receive_timeout))} s (timed out)"
+        elif "name or service not known" in low or "nodename nor servname" in low or "getaddrinfo" in low:
+            cause = f"cannot resolve host name {self.host}"
+        else:
+            cause = f"{type(exc).__name__}: {_short(text)}"
+        return f"LDAP server {self.url}: {doing}: {cause}"
+
+    def _call(self, fn: Callable[[], Any], doing: str) -> Any:
+        from ldap3.core.exceptions import LDAPException
+
+        try:
+            return fn()
+        except (LDAPException, OSError) as exc:
+            self.close()
+            raise SourceError(self._why(exc, doing)) from None
+
+    # -- searching -------------------------------------------------------------------------------------------
+
+    def _paged(self, base: str, search_filter: str) -> Iterator[dict[str, Any]]:
+        """Decoded objects of a paged subtree search under ``base``."""
+        import ldap3
+
+        conn = self._connection()
+        cookie: bytes | None = None
+        pages = 0
+        while True:
+            self.searches += 1
+            pages += 1
+            self._call(
+                lambda cookie=cookie: conn.search(base, search_filter, search_scope=ldap3.SUBTREE,
+                                                  attributes=list(ATTRIBUTES), paged_size=self.page_size,
+                                                  paged_cookie=cookie),
+                f"searching {base}",
+            )
+            result = conn.result or {}
+            code = result.get("result")
+            if code == 32:  # noSuchObject: the base does not exist
+                raise SourceError(f"LDAP server {self.url}: base DN {base} does not exist")
+            if code not in (0, None):
+                hint = ""
+                if code == 4:
+                    hint = " (the server cut the result although paging was requested)"
+                elif code == 12:
+                    hint = " (the server does not support paged searches)"
+                raise SourceError(f"LDAP server {self.url}: searching {base} failed (page {pages}): "
+                                  f"{_result(conn)}{hint}")
+            for r in conn.response or ():
+                if r.get("type") == "searchResEntry":
+                    yield _decode(r["dn"], r["raw_attributes"])
+            control = (result.get("controls") or {}).get(_PAGED_OID)
+            cookie = control["value"]["cookie"] if control else None
+            if not cookie:
+                return
+
+    def _batched(self, values: list[str], clause: Callable[[str], str]) -> pd.DataFrame:
+        found: dict[str, dict[str, Any]] = {}
+        if values:
+            bases = self.base_dns()
+            for i in range(0, len(values), self.chunk_size):
+                search_filter = "(|" + "".join(clause(v) for v in values[i:i + self.chunk_size]) + ")"
+                for base in bases:
+                    for obj in self._paged(base, search_filter):
+                        found.setdefault(obj["dn"].casefold(), obj)
+        return directory_frame(list(found.values()))
+
+
+# -- helpers -------------------------------------------------------------------------------------------------
+
+_STRINGS = tuple(c for c in DIRECTORY_STRINGS if c != "dn")
+_BOOLS = tuple(c for c in DIRECTORY_BOOLS if c != "hasMasterAccountSid")
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, (bytes, bytearray)) else str(value)
+
+
+def _decode(dn: str, raw: dict[str, list[bytes]]) -> dict[str, Any]:
+    """One search entry (raw values) as the mapping ``directory_frame`` takes."""
+    values = {k.casefold(): v for k, v in raw.items() if v}
+    obj: dict[str, Any] = {"dn": dn}
+    for name in _STRINGS:
+        v = values.get(name.casefold())
+        if v:
+            obj[name] = _text(v[0])
+    for name in DIRECTORY_LISTS:
+        v = values.get(name.casefold())
+        if v:
+            obj[name] = tuple(_text(x) for x in v)
+    for name in DIRECTORY_INTS:
+        v = values.get(name.casefold())
+        if v:
+            try:
+                obj[name] = int(_text(v[0]))
+            except ValueError:
+                pass
+    for name in _BOOLS:
+        v = values.get(name.casefold())
+        if v:
+            obj[name] = _text(v[0]).strip().upper() == "TRUE"
+    if values.get("msexchmasteraccountsid"):
+        obj["hasMasterAccountSid"] = True
+    return obj
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    """Stripped, non-empty values, first spelling of each case-insensitive duplicate."""
+    seen: dict[str, str] = {}
+    for v in values:
+        if v is None:
+            continue
+        s = str(v).strip()
+        if s:
+            seen.setdefault(s.casefold(), s)
+    return list(seen.values())
+
+
+def _result(conn: Any) -> str:
+    r = conn.result or {}
+    desc = r.get("description") or "error"
+    msg = (r.get("message") or "").strip()
+    return f"{desc}: {_short(msg)}" if msg else str(desc)
+
+
+def _short(text: str, limit: int = 300) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _scrub(text: str, secret: str) -> str:
+    return text.replace(secret, "***") if secret else text
+
+
+def _close_quietly(conn: Any) -> None:
+    conn.password = None
+    with contextlib.suppress(Exception):
+        conn.unbind()
