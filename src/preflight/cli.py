@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--bind-user", metavar="UPN", help="user to bind as, e.g. svc-preflight@contoso.com")
     d.add_argument("--password-env", metavar="NAME", help="environment variable holding the bind password")
     d.add_argument("--ca-file", metavar="FILE", help="CA certificate(s) to verify the domain controller")
+    d.add_argument("--tls-server-name", metavar="NAME",
+                   help="name the DC's certificate is issued to, when you connect by another name or address")
     d.add_argument("--starttls", action="store_true", default=None, help="use StartTLS on port 389")
     d.add_argument("--insecure-no-tls-verify", action="store_true", default=None,
                    help="DANGEROUS: do not verify the server certificate")
@@ -67,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dns-server", action="append", metavar="HOST[:PORT]", help="DNS server to ask (repeatable)")
     t.add_argument("--zone-file", action="extend", nargs="+", metavar="FILE", help="offline zone files")
     t.add_argument("--dns-timeout", type=float, metavar="S")
+    t.add_argument("--outlook-anywhere-host", metavar="HOST", help="the Outlook Anywhere (RPC over HTTP) host name")
 
     i = p.add_argument_group("IdFix")
     i.add_argument("--idfix-scope", choices=("batch", "directory"))
@@ -93,6 +96,7 @@ def _apply(cfg: Any, args: argparse.Namespace) -> None:
         "bind_user": args.bind_user,
         "password_env": args.password_env,
         "ca_file": args.ca_file and _abspath(args.ca_file),
+        "tls_server_name": args.tls_server_name,
         "starttls": args.starttls,
         "insecure_no_tls_verify": args.insecure_no_tls_verify,
         "connect_timeout": args.connect_timeout,
@@ -103,6 +107,7 @@ def _apply(cfg: Any, args: argparse.Namespace) -> None:
         "nameservers": args.dns_server,
         "zone_files": args.zone_file and [_abspath(z) for z in args.zone_file],
         "lifetime": args.dns_timeout,
+        "outlook_anywhere_host": args.outlook_anywhere_host,
     }
     idfix: dict[str, Any] = {"scope": args.idfix_scope, "base": args.idfix_base, "rule_set": args.rule_set}
     tenant: dict[str, Any] = {}

@@ -219,3 +219,14 @@ def test_sample_frames_follow_the_declared_schema():
     assert len(frames) >= 4
     for frame in frames:
         BatchRows.validate(frame, lazy=True)
+
+
+def test_invalid_bytes_of_a_line_with_a_password_are_not_echoed():
+    import preflight
+
+    report = preflight.check_bytes(b"EmailAddress,Password\r\nann@contoso.com,Gr\xfcn-Pa55word!\r\n", "pw.csv")
+    (f,) = [f for f in report.findings if f.code == "PF102"]
+    assert "fc" not in f.message and "Gr" not in str(report.to_dict()) and "not shown" in f.message
+    report = preflight.check_bytes(b"EmailAddress\r\nj\xfcrgen@contoso.com\r\n", "nopw.csv")
+    (f,) = [f for f in report.findings if f.code == "PF102"]
+    assert "fc" in f.message

@@ -189,6 +189,12 @@ def parse_batch(data: bytes, path: str = "<memory>") -> BatchFile:
     return bf
 
 
+def _may_show(data: bytes, line: int) -> bool:
+    """Whether the offending bytes of ``line`` may be echoed: not when they may be
+    part of a password (a line after a header naming a Password column)."""
+    return line == 1 or b"password" not in data.split(b"\n", 1)[0].lower().replace(b"\x00", b"")
+
+
 def _decode(bf: BatchFile, data: bytes) -> None:
     encoding = "utf-8"
     for bom, codec in _BOMS:
@@ -200,7 +206,10 @@ def _decode(bf: BatchFile, data: bytes) -> None:
     except UnicodeDecodeError as exc:
         bad = data[exc.start : max(exc.end, exc.start + 1)]
         line = data[: exc.start].decode(encoding, errors="replace").count("\n") + 1
-        detail = f"byte(s) {bad.hex(' ')} on line {line} are not valid {encoding.upper()}"
+        if _may_show(data, line):
+            detail = f"byte(s) {bad.hex(' ')} on line {line} are not valid {encoding.upper()}"
+        else:
+            detail = f"bytes on line {line} are not valid {encoding.upper()} (not shown: the file has a Password column)"
         bf.decode_problem = DecodeProblem(exc.start, line, detail, _guess(data, encoding))
         bf.missing["text"] = f"the file is not valid {encoding.upper()} (PF102)"
         return
@@ -217,7 +226,8 @@ def _decode(bf: BatchFile, data: bytes) -> None:
         if encoding == "utf-8" and data.count(b"\x00") * 4 >= len(data):
             hint = "the file looks like UTF-16 without a byte order mark"
         line = text.count("\n", 0, m.start()) + 1
-        bf.decode_problem = DecodeProblem(offset, line, f"control character U+{ord(m.group()):04X} on line {line}", hint)
+        what = f"control character U+{ord(m.group()):04X}" if _may_show(data, line) else "a control character"
+        bf.decode_problem = DecodeProblem(offset, line, f"{what} on line {line}", hint)
         bf.missing["text"] = "the file contains binary data (PF102)"
         return
     bf.text = text
