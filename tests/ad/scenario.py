@@ -160,3 +160,11 @@ def frame():
             obj["hasMasterAccountSid"] = True
         objects.append(obj)
     return directory_frame(objects)
+
+#: The comment heading sample_data/directory/contoso.ldif.
+LDIF_HEADER = (
+    "# The sample Contoso directory (tests/ad/scenario.py), as written by\n"
+    "#   ldifde -f contoso.ldif -d \"OU=Staff,DC=contoso,DC=com\" -r \"(|(objectClass=user)(objectClass=contact)"
+    "(objectClass=group))\" -l \"<attributes>\"\n"
+    "# (the full command is in preflight.sources.directory.exports). Regenerate: python tests/ad/exporters.py\n\n"
+)
