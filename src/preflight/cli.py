@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", metavar="PATH", help="migration batch CSV files")
     p.add_argument("--format", choices=("text", "json", "sarif", "junit", "github"), default="text")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    p.add_argument("--max-per-check", type=int, default=10, metavar="N",
+                   help="text format: list at most N findings of a check per file, count the rest (0: all; default 10)")
     p.add_argument("--select", action="append", metavar="CODES", help="comma-separated codes, prefixes or names to run")
     p.add_argument("--ignore", action="append", metavar="CODES", help="comma-separated codes, prefixes or names to skip")
     p.add_argument("--fail-on", choices=("error", "warning", "info"), help="lowest severity that fails (default: error)")
@@ -173,11 +175,12 @@ def run(argv: Sequence[str] | None) -> int:
 
     if args.output:
         try:
-            Path(args.output).write_text(render(report, args.format), encoding="utf-8")
+            Path(args.output).write_text(render(report, args.format, max_per_check=args.max_per_check), encoding="utf-8")
         except OSError as exc:
             raise _Usage(f"cannot write --output {args.output}: {exc.strerror or exc}") from None
     else:
-        sys.stdout.write(render(report, args.format, color=args.format == "text" and _use_color(sys.stdout)))
+        color = args.format == "text" and _use_color(sys.stdout)
+        sys.stdout.write(render(report, args.format, color=color, max_per_check=args.max_per_check))
     if args.fix_ldif:
         from .exports.idfix import write_fix_ldif
 

@@ -98,12 +98,14 @@ def write_get_aduser_csv(entries: Iterable[tuple[str, dict[str, Any]]], path: Pa
 
 
 def write_samples(folder: Path) -> dict[str, Path]:
-    """Render the scenario directory as the sample exports shipped in sample_data/directory/."""
+    """Render the scenario directory (and the mailboxes of sample_data's other
+    batch files) as the sample exports shipped in sample_data/directory/."""
     from ad import scenario
 
     paths = {"ldif": folder / "contoso.ldif", "csvde": folder / "contoso-csvde.csv"}
-    write_ldifde(scenario.OBJECTS, paths["ldif"], header=scenario.LDIF_HEADER)
-    write_csvde(scenario.OBJECTS, paths["csvde"])
+    objects = [*scenario.OBJECTS, *scenario.SAMPLE_EXTRA]
+    write_ldifde(objects, paths["ldif"], header=scenario.LDIF_HEADER)
+    write_csvde(objects, paths["csvde"])
     return paths
 
 

@@ -168,3 +168,13 @@ LDIF_HEADER = (
     "(objectClass=group))\" -l \"<attributes>\"\n"
     "# (the full command is in preflight.sources.directory.exports). Regenerate: python tests/ad/exporters.py\n\n"
 )
+
+#: Mailboxes of the users in sample_data's mistake files, added to the sample
+#: export only (the scenario's findings do not depend on them).
+SAMPLE_EXTRA: list[tuple[str, dict[str, Any]]] = [
+    mailbox(name, address) for name, address in (
+        ("Hal Ito", "hal.ito@contoso.com"), ("Ivy Wu", "ivy.wu@contoso.com"), ("Liam Ode", "liam.ode@contoso.com"),
+        ("Mia Park", "mia.park@contoso.com"), ("Noah Ek", "noah.ek@contoso.com"), ("Olga Sim", "olga.sim@contoso.com"),
+        ("Zoë Brandt", "zoe.brandt@contoso.com"),
+    )
+]

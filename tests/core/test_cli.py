@@ -494,3 +494,17 @@ def test_passwords_never_appear_in_the_output_file(capsys, tmp_path):
         assert "PF151" in written
         for secret in SECRETS:
             assert secret not in written and secret not in err
+
+
+def test_text_lists_ten_findings_of_a_check_per_file_and_counts_the_rest(tmp_path, capsys):
+    from preflight.cli import main
+
+    rows = "\n".join(f"user{i}@contoso.com,True-ish" for i in range(25))
+    path = tmp_path / "many.csv"
+    path.write_text("EmailAddress,ForceChangePassword\n" + rows + "\n")
+    assert main([str(path), "--select", "PF140"]) == 1
+    out = capsys.readouterr().out
+    assert out.count(" PF140 error") == 10 and "and 15 more PF140 finding(s)" in out
+    assert main([str(path), "--select", "PF140", "--max-per-check", "0"]) == 1
+    out = capsys.readouterr().out
+    assert out.count(" PF140 error") == 25 and "more PF140" not in out

@@ -37,8 +37,16 @@ def _group(f: Finding) -> str:
     return "run"
 
 
-def render(report: Report, *, color: bool = False, **_: object) -> str:
-    """The report as lines of text; ``color`` adds ANSI colour (via rich)."""
+#: Findings of one check shown per group (file, domain, directory); the rest are counted.
+MAX_PER_CHECK = 10
+
+
+def render(report: Report, *, color: bool = False, max_per_check: int | None = MAX_PER_CHECK, **_: object) -> str:
+    """The report as lines of text; ``color`` adds ANSI colour (via rich).
+
+    At most ``max_per_check`` findings of one check are listed per file (or
+    domain); a line counts the others (``None`` or 0: list all).
+    """
     esc = _escaper(color)
     out: list[str] = []
     groups: dict[str, list[Finding]] = defaultdict(list)
@@ -46,12 +54,20 @@ def render(report: Report, *, color: bool = False, **_: object) -> str:
         groups[_group(f)].append(f)
     for name in sorted(groups, key=lambda g: (g == "run", g)):
         out.append(esc(name, "bold"))
+        shown: dict[str, int] = defaultdict(int)
         for f in sorted(groups[name], key=lambda f: (f.row or 0, f.code)):
+            shown[f.code] += 1
+            if max_per_check and shown[f.code] > max_per_check:
+                continue
             where = _where(f)
             sev = esc(f"{f.severity.value:<7}", _STYLE[f.severity])
             out.append(f"  {where + '  ' if where else ''}{esc(f.code, 'bold')} {sev} {esc(f.message, None)}")
             if f.fix:
                 out.append(f"      fix: {esc(f.fix, 'dim')}")
+        for code, n in shown.items():
+            if max_per_check and n > max_per_check:
+                more = f"  … and {n - max_per_check} more {code} finding(s) here (--max-per-check 0, or --format json, lists all)"
+                out.append(esc(more, "dim"))
         out.append("")
     not_run = [r for r in report.results if r.status in (Status.SKIPPED, Status.ERRORED)]
     errored = [r for r in not_run if r.status is Status.ERRORED]
@@ -76,7 +92,6 @@ def _escaper(color: bool):
     if not color:
         return lambda text, style: text
     from rich.console import Console
-    from rich.markup import escape
     from rich.text import Text
 
     console = Console(force_terminal=True, color_system="standard", width=10_000, highlight=False)
@@ -86,5 +101,4 @@ def _escaper(color: bool):
             console.print(Text(text, style=style or ""), end="", soft_wrap=True)
         return cap.get()
 
-    del escape
     return esc
