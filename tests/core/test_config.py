@@ -49,3 +49,21 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path):
     (tmp_path / "preflight.toml").write_text("[tenant]\ndomains_file = 'tenant/domains.json'\n")
     cfg = load_config(tmp_path / "preflight.toml")
     assert cfg.path(cfg.tenant["domains_file"]) == tmp_path.resolve() / "tenant" / "domains.json"
+
+
+def test_the_readme_configuration_example_is_valid():
+    """README's ``[tool.preflight]`` example parses, and every table is accepted by its area."""
+    import re
+    import tomllib
+
+    from conftest import ROOT
+    from preflight.config import Config
+    from preflight.sources import dns, tenant
+    from preflight.sources.directory.ldap import LdapSource
+
+    (block,) = re.findall(r"```toml\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    cfg = Config.from_mapping(tomllib.loads(block)["tool"]["preflight"])
+    assert cfg.sso is True and cfg.directory["source"].startswith("ldaps://")
+    LdapSource.from_config(cfg.directory)  # validates the keys; connects only when used
+    dns.source_from_config(cfg)
+    assert cfg.tenant["domains_file"].endswith(".json") and hasattr(tenant, "tenant_from_config")

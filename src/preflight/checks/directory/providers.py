@@ -32,7 +32,10 @@ def directory(config):
     if "://" in source:
         from ...sources.directory.ldap import LdapSource
 
-        return LdapSource.from_config(config.directory)
+        options = dict(config.directory)
+        if options.get("ca_file"):  # relative to the config file that names it
+            options["ca_file"] = str(config.path(options["ca_file"]))
+        return LdapSource.from_config(options)
     from ...sources.directory.exports import read_export
 
     return read_export(config.path(source))
