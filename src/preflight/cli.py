@@ -181,14 +181,17 @@ def run(argv: Sequence[str] | None) -> int:
     else:
         color = args.format == "text" and _use_color(sys.stdout)
         sys.stdout.write(render(report, args.format, color=color, max_per_check=args.max_per_check))
-    if args.fix_ldif:
-        from .exports.idfix import write_fix_ldif
+    if args.fix_ldif or args.idfix_csv:
+        from .exports.idfix import write_fix_ldif, write_idfix_csv
 
-        write_fix_ldif(report, Path(args.fix_ldif))
-    if args.idfix_csv:
-        from .exports.idfix import write_idfix_csv
-
-        write_idfix_csv(report, Path(args.idfix_csv))
+        try:
+            if args.fix_ldif:
+                fix, undo = write_fix_ldif(report, Path(args.fix_ldif))
+                sys.stderr.write(f"preflight: wrote {fix} (proposed IdFix values) and {undo} (undo); review, then apply them yourself\n")
+            if args.idfix_csv:
+                sys.stderr.write(f"preflight: wrote {write_idfix_csv(report, Path(args.idfix_csv))} (IdFix grid)\n")
+        except OSError as exc:
+            raise _Usage(f"cannot write an export: {exc.strerror or exc}") from None
 
     errored = [r for r in report.results if r.status.value == "errored"]
     if errored:

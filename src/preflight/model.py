@@ -53,7 +53,8 @@ class Finding:
       as Excel shows it); ``line`` is the 1-based physical line where the record
       starts (it differs from ``row`` after a quoted multi-line field);
       ``column`` is the CSV column name.
-    - directory objects: ``dn`` (distinguished name) and ``attribute``.
+    - directory objects: ``dn`` (distinguished name), ``attribute``, and
+      ``object_class`` (the object's most specific class: user, contact, group).
     - DNS/tenant: ``domain`` and ``record`` (e.g. ``"MX"``).
 
     ``value`` is the offending value where it is safe to show; it is never set
@@ -71,6 +72,7 @@ class Finding:
     column: str | None = None
     dn: str | None = None
     attribute: str | None = None
+    object_class: str | None = None
     domain: str | None = None
     record: str | None = None
     value: str | None = None
@@ -97,7 +99,7 @@ class Finding:
         return out
 
 
-_LOCATION_KEYS = ("path", "row", "line", "column", "dn", "attribute", "domain", "record")
+_LOCATION_KEYS = ("path", "row", "line", "column", "dn", "attribute", "object_class", "domain", "record")
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,7 @@ class Problem:
     column: str | None = None
     dn: str | None = None
     attribute: str | None = None
+    object_class: str | None = None
     domain: str | None = None
     record: str | None = None
     value: str | None = None

@@ -73,7 +73,7 @@ class Context:
         key = (name, id(batch) if self.per_file([name]) else None)
         if key not in self._cache:
             try:
-                args = {p: self.resolve(p, batch) for p in inspect.signature(func).parameters}
+                args = self._arguments(func, batch)
                 self._cache[key] = (True, func(**args))
             except (Missing, SourceError) as exc:
                 self._cache[key] = (False, exc)
@@ -82,9 +82,24 @@ class Context:
             raise value
         return value
 
+    def _arguments(self, func: Any, batch: BatchFile | None) -> dict[str, Any]:
+        """A provider's arguments; a parameter with a default is optional: its
+        default stands in when that data is missing (not when its source failed)."""
+        args: dict[str, Any] = {}
+        for name, param in inspect.signature(func).parameters.items():
+            try:
+                args[name] = self.resolve(name, batch)
+            except Missing:
+                if param.default is inspect.Parameter.empty:
+                    raise
+                args[name] = param.default
+        return args
+
     def sources(self) -> list[dict[str, Any]]:
-        """Descriptions of the provider values loaded (those with ``describe()``)."""
-        return [v.describe() for ok, v in self._cache.values() if ok and hasattr(v, "describe")]
+        """Descriptions of the sources loaded: provider values with ``describe()``
+        (not pandas objects, whose ``describe()`` is statistics)."""
+        return [v.describe() for ok, v in self._cache.values()
+                if ok and hasattr(v, "describe") and not type(v).__module__.startswith("pandas")]
 
 
 def _result(chk: Check, status: Status, subject: str | None, reason: str | None = None, n: int = 0) -> CheckResult:
@@ -131,6 +146,7 @@ def _finding(chk: Check, p: Problem, path: str | None) -> Finding:
         column=p.column,
         dn=p.dn,
         attribute=p.attribute,
+        object_class=p.object_class,
         domain=p.domain,
         record=p.record,
         value=p.value,

@@ -127,3 +127,13 @@ def test_a_source_error_quoting_the_bind_password_is_withheld(monkeypatch):
                                    select=["PF2"])
     assert all(r.status.value == "errored" for r in report.results)
     assert "S3cret-Bind-Pw!" not in str(report.to_dict())
+
+
+def test_directory_findings_follow_the_report_schema(source):
+    import json
+    from importlib.resources import files
+
+    import jsonschema
+
+    schema = json.loads(files("preflight").joinpath("schema/report.schema.json").read_text())
+    jsonschema.validate(run(source).to_dict(), schema)

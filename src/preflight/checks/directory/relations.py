@@ -66,8 +66,7 @@ def _problems(bd, relations, kinds):
         where = ("in " + ", ".join(f"{path} row {row}" for path, row in places)) if places else "in no batch file of this run"
         yield Problem(f"{r['address']}: its {relation} {address} ({dn}) moves {where}",
                       path=r["path"], row=int(r["row"]), line=int(r["line"]), column="EmailAddress",
-                      value=r["address"], related=({"dn": dn, "address": address, "relation": relation,
-                                                    "batches": [{"path": p, "row": n} for p, n in places]},),
+                      value=r["address"], related=({"dn": dn}, *({"path": p, "row": n} for p, n in places)),
                       fix=f"move {address} in the same batch as {r['address']}")
 
 

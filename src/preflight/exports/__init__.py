@@ -1,0 +1,1 @@
+"""Files preflight writes when asked (it never changes the directory itself)."""
