@@ -34,3 +34,16 @@ def samba_dc():
         yield dc
     finally:
         dc.stop()
+
+
+#: The environment variable the live-directory tests put the bind password in.
+BIND_PASSWORD_ENV = "PREFLIGHT_TEST_BIND_PASSWORD"
+
+
+@pytest.fixture
+def live_directory(samba_dc, monkeypatch):
+    """The ``[directory]`` options that read the Samba DC over LDAPS, certificate verified."""
+    monkeypatch.setenv(BIND_PASSWORD_ENV, samba_dc.admin_password)
+    return {"source": f"ldaps://{samba_dc.host}:{samba_dc.ldaps_port}", "bind_user": samba_dc.admin_upn,
+            "password_env": BIND_PASSWORD_ENV, "ca_file": str(samba_dc.ca_file),
+            "tls_server_name": samba_dc.tls_server_name}

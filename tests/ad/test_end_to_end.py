@@ -16,7 +16,7 @@ import preflight
 from ad import exporters, scenario
 from preflight.sources.batch_csv import parse_batch
 
-PASSWORD_ENV = "PREFLIGHT_TEST_BIND_PASSWORD"
+from conftest import BIND_PASSWORD_ENV as PASSWORD_ENV
 
 
 def batches():
@@ -28,11 +28,8 @@ def got(report):
 
 
 @pytest.fixture
-def live(samba_dc, monkeypatch):
-    monkeypatch.setenv(PASSWORD_ENV, samba_dc.admin_password)
-    return {"source": f"ldaps://{samba_dc.host}:{samba_dc.ldaps_port}", "bind_user": samba_dc.admin_upn,
-            "password_env": PASSWORD_ENV, "ca_file": str(samba_dc.ca_file), "tls_server_name": samba_dc.tls_server_name,
-            "base_dn": [scenario.STAFF]}
+def live(live_directory):
+    return {**live_directory, "base_dn": [scenario.STAFF]}
 
 
 @pytest.fixture(scope="module")

@@ -9,21 +9,12 @@ import shutil
 import subprocess
 
 import ldap3
-import pytest
 
 import preflight
 from ad import exporters
 from idfix import objects
 from preflight.exports.idfix import write_fix_ldif, write_idfix_csv
 
-PASSWORD_ENV = "PREFLIGHT_TEST_BIND_PASSWORD"
-
-
-@pytest.fixture
-def live(samba_dc, monkeypatch):
-    monkeypatch.setenv(PASSWORD_ENV, samba_dc.admin_password)
-    return {"source": f"ldaps://{samba_dc.host}:{samba_dc.ldaps_port}", "bind_user": samba_dc.admin_upn,
-            "password_env": PASSWORD_ENV, "ca_file": str(samba_dc.ca_file), "tls_server_name": samba_dc.tls_server_name}
 
 
 def scan(directory):
@@ -46,8 +37,8 @@ def ldapmodify(samba_dc, path):
                    env=env, check=True, capture_output=True, timeout=60)
 
 
-def test_live_scan_and_its_ldif_export_give_the_expected_findings(live, samba_dc, tmp_path):
-    assert found(scan(live)) == objects.EXPECTED
+def test_live_scan_and_its_ldif_export_give_the_expected_findings(live_directory, samba_dc, tmp_path):
+    assert found(scan(live_directory)) == objects.EXPECTED
     conn = samba_dc.connection()
     conn.search(objects.BASE, "(objectClass=*)", ldap3.SUBTREE, attributes=[ldap3.ALL_ATTRIBUTES])
     entries = [(e.entry_dn, dict(e.entry_raw_attributes)) for e in conn.entries]
@@ -56,8 +47,8 @@ def test_live_scan_and_its_ldif_export_give_the_expected_findings(live, samba_dc
     assert found(scan({"source": str(tmp_path / "idfix.ldif")})) == objects.EXPECTED
 
 
-def test_fix_ldif_applied_with_ldapmodify_then_undone(live, samba_dc, tmp_path):
-    before = scan(live)
+def test_fix_ldif_applied_with_ldapmodify_then_undone(live_directory, samba_dc, tmp_path):
+    before = scan(live_directory)
     fix, undo = write_fix_ldif(before, tmp_path / "fix.ldif")
     assert undo.name == "fix.undo.ldif" and "changetype: modify" in fix.read_text()
     write_idfix_csv(before, tmp_path / "idfix.csv")
@@ -65,11 +56,11 @@ def test_fix_ldif_applied_with_ldapmodify_then_undone(live, samba_dc, tmp_path):
         "DISTINGUISHEDNAME,COMMONNAME,OBJECTCLASS,ATTRIBUTE,ERROR,VALUE,UPDATE,ACTION")
     try:
         ldapmodify(samba_dc, fix)
-        after = scan(live)
+        after = scan(live_directory)
         assert [f for f in after.findings if f.suggested_value is not None] == []
         values = {(f.dn.split(",")[0][3:], f.attribute, f.value) for f in after.findings}
         assert ("IdFix Space", "userPrincipalName", "idfspace@contoso.local") in values  # .local stays: no proposal
         assert not any(f.value == "smtp:idf(space)@contoso.com" for f in after.findings)
     finally:
         ldapmodify(samba_dc, undo)
-    assert found(scan(live)) == objects.EXPECTED
+    assert found(scan(live_directory)) == objects.EXPECTED

@@ -21,7 +21,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from ...registry import Missing, provider
 from ...sources import dns as dnssrc

@@ -172,7 +172,6 @@ def _proxy_type(values: pd.Series) -> pd.Series:
 
 def _run_attribute(objects: pd.DataFrame, attribute: str, steps: tuple[Step, ...]) -> pd.DataFrame:
     import numpy as np
-    import pandas as pd
 
     values = _values(objects, attribute).astype("string").fillna("")
     values = values.reset_index().set_axis(["oid", "value"], axis=1)
@@ -287,7 +286,7 @@ def _rfc2822(sub: pd.Series):
     addr = pd.Series(np.where(has_at, local + "@" + fixed_domain, addr), index=sub.index, dtype="string")
     bad_local = ~addr.str.contains(LOCAL_PART_RE, regex=True) | (addr.str.count("@") > 1)
     flags[bad_local.to_numpy(dtype=bool)] |= LOCALPART
-    fixed_local = local.str.replace(rf"(?i)[^a-z0-9.!#$%&'*+/=?^_`{{|}}~-]", "", regex=True)
+    fixed_local = local.str.replace(r"(?i)[^a-z0-9.!#$%&'*+/=?^_`{|}~-]", "", regex=True)
     repaired = (fixed_local + "@" + fixed_domain).str.replace(".@", "@", regex=False)
     addr = addr.where(~(bad_local.to_numpy(dtype=bool) & has_at), repaired)
     flags[~addr.str.contains(RFC2822_RE, regex=True).to_numpy(dtype=bool)] |= FORMAT
