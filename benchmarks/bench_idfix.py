@@ -51,7 +51,11 @@ def make_export(n: int, path: Path, seed: int = 7) -> None:
 def loop_rules(objects: pd.DataFrame, rule_set: str = "multi-tenant") -> int:
     """The same IdFix rules, one object and one value at a time (the baseline)."""
     from preflight.checks.idfix.rules import (
-        DOMAIN_PART_RE, LOCAL_PART_RE, RFC2822_RE, RULES, routable_tlds,
+        DOMAIN_PART_RE,
+        LOCAL_PART_RE,
+        RFC2822_RE,
+        RULES,
+        routable_tlds,
     )
 
     tlds = routable_tlds()

@@ -1,111 +1,167 @@
-"""Test-side writers that render directory entries as ldifde and csvde write them.
+"""Test-side writers that render directory entries as ldifde, csvde and
+``Get-ADObject | Export-Csv`` write them (the export commands are in
+``preflight.sources.directory.exports``).
 
 ``entries`` are ``(dn, {attribute: value or values})`` as tests/ad/scenario.py
-declares them or as ldap3's ``entry_raw_attributes`` returns them (lists of
-bytes). LDIF goes through the ``ldif`` package's writer (base64 where LDIF needs
-it, lines folded at 76 columns, ``changetype: add`` as ldifde -f writes);
-csvde CSV joins multi-valued attributes with ``;`` and writes binary values as
-``X'hex'``.
+declares them, or as ldap3's ``entry_raw_attributes`` returns them (lists of
+bytes). A value is text, or binary when it is ``bytes`` that is not UTF-8 text
+or holds control characters, or belongs to a binary attribute (SIDs, GUIDs,
+security descriptors).
+
+* ldifde (``write_ldifde``): CRLF lines, an empty line before each record, ``dn:``
+  then ``changetype: add`` then the attributes, a line per value, base64
+  (``attr:: ``) for binary values and for text that is not an LDIF SAFE-STRING
+  (non-ASCII, a leading space, colon or ``<``, a trailing space), lines folded
+  at 78 columns (continuations start with one space). Written through the
+  LDIF writer preflight's ``--fix-ldif`` uses (:class:`preflight._ldif.Writer`).
+* csvde (``write_csvde``): CRLF, a ``DN`` column then the union of the
+  attributes in order of first appearance, multi-values joined with ``;``,
+  binary values as ``X'hex'``, ``TRUE``/``FALSE``; UTF-8, or
+  ``encoding="utf-16"`` as ``csvde -u`` writes (BOM, little-endian).
+* Export-Csv (``write_get_aduser_csv``): Windows PowerShell 5.1's output of the
+  documented pipeline — an optional ``#TYPE`` line, every field quoted,
+  ``DistinguishedName`` and ``Name`` first, Get-ADUser's property spellings
+  (``SamAccountName``, ``Surname``, ``ObjectClass``: the most specific class
+  only), multi-values ``-join ';'``, ``True``/``False``, a SID as ``S-1-5-…``,
+  UTF-8 with BOM.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+import struct
 from pathlib import Path
 from typing import Any, Iterable
 
-import ldif
+from preflight._ldif import Writer
+
+Entry = tuple[str, dict[str, Any]]
+
+#: Attributes AD stores as octet strings (never text), as ldifde/csvde treat them.
+BINARY = frozenset(a.casefold() for a in (
+    "msExchMasterAccountSid", "objectSid", "objectGUID", "msExchMailboxGuid", "msExchMailboxSecurityDescriptor",
+    "nTSecurityDescriptor", "sIDHistory", "thumbnailPhoto", "userCertificate", "msExchArchiveGUID", "mS-DS-ConsistencyGuid",
+    "logonHours", "replPropertyMetaData", "tokenGroups", "msExchSafeSendersHash", "msExchBlockedSendersHash",
+))
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: The PowerShell spelling of properties Get-ADUser returns by default.
+PS_NAMES = {"objectClass": "ObjectClass", "sAMAccountName": "SamAccountName", "userPrincipalName": "UserPrincipalName",
+            "givenName": "GivenName", "sn": "Surname"}
+TYPE_LINE = "#TYPE Selected.Microsoft.ActiveDirectory.Management.ADUser"
 
 
-def _values(value: Any) -> list[str | bytes]:
-    """Values as ldifde/csvde see them: text, or bytes for binary attributes."""
+def values(name: str, value: Any) -> list[str | bytes]:
+    """An attribute's values as the export tools see them: text, or ``bytes`` when binary."""
     items = value if isinstance(value, (list, tuple)) else [value]
     out: list[str | bytes] = []
     for v in items:
         if isinstance(v, bool):
             out.append("TRUE" if v else "FALSE")
-        elif isinstance(v, bytes):
+        elif isinstance(v, (bytes, bytearray)):
+            v = bytes(v)
             try:
-                out.append(v.decode("utf-8"))
+                text = v.decode("utf-8")
             except UnicodeDecodeError:
                 out.append(v)
+                continue
+            out.append(v if name.casefold() in BINARY or _CONTROL.search(text) else text)
+        elif name.casefold() in BINARY:
+            out.append(str(v).encode("utf-8"))
         else:
             out.append(str(v))
     return out
 
 
-def _is_sid(name: str) -> bool:
-    return name.casefold() in ("msexchmasteraccountsid", "objectsid", "objectguid")
-
-
-def write_ldifde(entries: Iterable[tuple[str, dict[str, Any]]], path: Path, header: str = "") -> None:
-    """Write ``entries`` as ``ldifde -f`` does (a ``changetype: add`` record each)."""
+def write_ldifde(entries: Iterable[Entry], path: Path, header: str = "") -> None:
+    """Write ``entries`` as ``ldifde -f`` does (``header``: leading ``#`` comment lines)."""
     buf = io.BytesIO()
     if header:
-        buf.write(header.encode())
-    writer = ldif.LDIFWriter(buf, cols=76)
+        buf.write(header.rstrip("\n").replace("\n", "\r\n").encode("utf-8") + b"\r\n")
+    writer = Writer(buf, cols=78, line_sep=b"\r\n")
     for dn, attrs in entries:
-        record: dict[str, list] = {"changetype": ["add"]}
+        buf.write(b"\r\n")
+        record: list[tuple[str, list]] = []  # (attribute, values) pairs: a changetype: add record
         for name, value in attrs.items():
-            vals = _values(value)
-            if _is_sid(name):  # binary: always base64, as ldifde writes it
-                vals = [v if isinstance(v, bytes) else v.encode() for v in vals]
-            record[name] = vals
+            # an RFC 2849 SAFE-STRING may not end with a space: such values go base64 too
+            vals = [v.encode("utf-8") if isinstance(v, str) and v.endswith(" ") else v for v in values(name, value)]
+            if vals:
+                record.append((name, vals))
         writer.unparse(dn, record)
     Path(path).write_bytes(buf.getvalue())
 
 
-def write_csvde(entries: Iterable[tuple[str, dict[str, Any]]], path: Path, encoding: str = "utf-8") -> None:
-    """Write ``entries`` as ``csvde -f`` does: a ``DN`` column, then the union of
-    attributes in order of appearance; ``csvde -u`` is ``encoding="utf-16"``."""
+def _columns(entries: list[Entry]) -> list[str]:
+    return list(dict.fromkeys(name for _, attrs in entries for name in attrs))
+
+
+def write_csvde(entries: Iterable[Entry], path: Path, encoding: str = "utf-8") -> None:
+    """Write ``entries`` as ``csvde -f`` does; ``encoding="utf-16"`` is ``csvde -u``."""
     entries = list(entries)
-    columns = list(dict.fromkeys(name for _, attrs in entries for name in attrs))
+    columns = _columns(entries)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(["DN", *columns])
     for dn, attrs in entries:
         row = [dn]
         for name in columns:
-            vals = _values(attrs[name]) if name in attrs else []
+            vals = values(name, attrs[name]) if name in attrs else []
             row.append(";".join(f"X'{v.hex()}'" if isinstance(v, bytes) else v for v in vals))
         writer.writerow(row)
     Path(path).write_bytes(buf.getvalue().encode(encoding))
 
 
-def write_get_aduser_csv(entries: Iterable[tuple[str, dict[str, Any]]], path: Path, type_line: bool = True) -> None:
-    """Write ``entries`` as the README's ``Get-ADObject … | Export-Csv`` pipeline does
-    (``DistinguishedName`` first, multi-values ``-join ';'``, True/False, the SID as its presence)."""
+def sid_string(sid: bytes) -> str:
+    """A binary SID as PowerShell shows a SecurityIdentifier (``S-1-5-21-…``)."""
+    count = sid[1]
+    authority = int.from_bytes(sid[2:8], "big")
+    subs = struct.unpack(f"<{count}I", sid[8: 8 + 4 * count])
+    return "-".join(["S", str(sid[0]), str(authority), *map(str, subs)])
+
+
+def _rdn_value(dn: str) -> str:
+    m = re.match(r"^[^=]+=((?:\\.|[^,])*)", dn)
+    return re.sub(r"\\(.)", r"\1", m.group(1)) if m else dn
+
+
+def write_get_aduser_csv(entries: Iterable[Entry], path: Path, type_line: bool = True) -> None:
+    """Write ``entries`` as the documented ``Get-ADObject … | Select-Object … |
+    Export-Csv -Encoding UTF8`` does (``type_line=False``: ``-NoTypeInformation``)."""
     entries = list(entries)
-    columns = list(dict.fromkeys(name for _, attrs in entries for name in attrs))
+    columns = _columns(entries)
     buf = io.StringIO()
     if type_line:
-        buf.write("#TYPE Selected.Microsoft.ActiveDirectory.Management.ADObject\r\n")
+        buf.write(TYPE_LINE + "\r\n")
     writer = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
-    writer.writerow(["DistinguishedName", *columns])
+    writer.writerow(["DistinguishedName", "Name", *(PS_NAMES.get(c, c) for c in columns)])
     for dn, attrs in entries:
-        row = [dn]
+        row = [dn, _rdn_value(dn)]
         for name in columns:
-            if name not in attrs:
+            vals = values(name, attrs[name]) if name in attrs else []
+            if not vals:
                 row.append("")
-            elif _is_sid(name):
-                row.append("True")
+            elif name == "objectClass":
+                row.append(str(vals[-1]))  # ADObject.ObjectClass: the most specific class
+            elif name.casefold() == "msexchmasteraccountsid":
+                row.append(sid_string(vals[0]) if isinstance(vals[0], bytes) else str(vals[0]))
             else:
-                vals = [v.title() if v in ("TRUE", "FALSE") else v for v in _values(attrs[name])]
-                row.append(";".join(vals))
+                vals = [v.title() if v in ("TRUE", "FALSE") else v for v in vals]
+                row.append(";".join(v.hex() if isinstance(v, bytes) else v for v in vals))
         writer.writerow(row)
     Path(path).write_bytes(buf.getvalue().encode("utf-8-sig"))
 
 
 def write_samples(folder: Path) -> dict[str, Path]:
-    """Render the scenario directory (and the mailboxes of sample_data's other
-    batch files) as the sample exports shipped in sample_data/directory/."""
+    """Render the sample exports shipped in sample_data/directory/: the scenario's
+    Staff OU (its mail objects, and the mailboxes of sample_data's other batch
+    files) as the LDIF header's ldifde command and the matching csvde command give it."""
     from ad import scenario
 
-    paths = {"ldif": folder / "contoso.ldif", "csvde": folder / "contoso-csvde.csv"}
+    paths = {"ldif": Path(folder) / "contoso.ldif", "csvde": Path(folder) / "contoso-csvde.csv"}
     objects = [*scenario.OBJECTS, *scenario.SAMPLE_EXTRA]
     write_ldifde(objects, paths["ldif"], header=scenario.LDIF_HEADER)
-    write_csvde(objects, paths["csvde"])
+    write_csvde(objects, paths["csvde"])  # UTF-8, to stay readable and diffable (csvde -u: UTF-16, tested too)
     return paths
 
 

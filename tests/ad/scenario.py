@@ -165,7 +165,7 @@ def frame():
 LDIF_HEADER = (
     "# The sample Contoso directory (tests/ad/scenario.py), as written by\n"
     "#   ldifde -f contoso.ldif -d \"OU=Staff,DC=contoso,DC=com\" -r \"(|(objectClass=user)(objectClass=contact)"
-    "(objectClass=group))\" -l \"<attributes>\"\n"
+    "(objectClass=group)(objectClass=publicFolder))\" -l \"<attributes>\"\n"
     "# (the full command is in preflight.sources.directory.exports). Regenerate: python tests/ad/exporters.py\n\n"
 )
 

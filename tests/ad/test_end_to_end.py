@@ -11,12 +11,11 @@ import sys
 
 import ldap3
 import pytest
+from conftest import BIND_PASSWORD_ENV as PASSWORD_ENV
 
 import preflight
 from ad import exporters, scenario
 from preflight.sources.batch_csv import parse_batch
-
-from conftest import BIND_PASSWORD_ENV as PASSWORD_ENV
 
 
 def batches():

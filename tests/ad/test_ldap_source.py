@@ -1,6 +1,12 @@
 """LdapSource against the real Samba AD DC of the ``samba_dc`` session fixture (tests/ad/scenario.py loaded):
 lookups, live == export (the frame equals the one directory_frame builds from the scenario data), batching
-(search count), StartTLS, and every fault ending as a SourceError without the password."""
+(search count), StartTLS, and every fault ending as a SourceError without the password.
+
+Tests taking ``bconfig`` run once per backend (ldap3, python-ldap; python-ldap skipped when not installed).
+Samba's certificate names DC1.contoso.com, not 127.0.0.1: ldap3 verifies it with tls_server_name, but libldap
+can only verify the name it connects to (with tls_server_name LdapSource uses ldap3). So the python-ldap runs
+drop tls_server_name: the certificate faults are real, and the checks that need a completed handshake
+(:func:`trusting`) turn verification off; tests/ad/test_paging.py verifies python-ldap for real on slapd."""
 
 from __future__ import annotations
 
@@ -30,6 +36,36 @@ def config(samba_dc, monkeypatch):
     return {"source": f"ldaps://127.0.0.1:{samba_dc.ldaps_port}", "bind_user": samba_dc.admin_upn,
             "password_env": PASSWORD_ENV, "ca_file": str(samba_dc.ca_file),
             "tls_server_name": samba_dc.tls_server_name, "base_dn": scenario.BASE_DN}
+
+
+@pytest.fixture(params=["ldap3", "python-ldap"])
+def backend(request):
+    if request.param == "python-ldap":
+        pytest.importorskip("ldap")
+    return request.param
+
+
+@pytest.fixture
+def bconfig(config, backend):
+    """``config`` for ``backend`` (python-ldap: without tls_server_name, see the module docstring)."""
+    config = dict(config, backend=backend)
+    if backend == "python-ldap":
+        del config["tls_server_name"]
+    return config
+
+
+def trusting(config: dict) -> dict:
+    """``config`` whose TLS handshake completes with its backend (python-ldap: verification off)."""
+    if config.get("backend") == "python-ldap":
+        config.pop("ca_file", None)
+        config["insecure_no_tls_verify"] = True
+    return config
+
+
+def open_source(config: dict) -> LdapSource:
+    src = LdapSource.from_config(config)
+    assert src.backend == config.get("backend", src.backend)
+    return src
 
 
 @pytest.fixture
@@ -90,7 +126,9 @@ def test_injection_and_unknown_find_nothing(source, value):
     assert list(found.columns) == list(DIRECTORY_COLUMNS)
 
 
-def test_lookup_dns_and_reports(source):
+@pytest.mark.filterwarnings("ignore:INSECURE")
+def test_lookup_dns_and_reports(bconfig):
+    source = open_source(trusting(bconfig))
     found = source.lookup_dns([scenario.dn("Ann Lee").upper(), scenario.dn("Sales"), "CN=Nobody," + scenario.STAFF])
     assert dns_of(found) == {scenario.dn("Ann Lee").casefold(), scenario.dn("Sales").casefold()}
     reports = source.lookup_reports([scenario.dn("Mona Manager"), scenario.dn("Bob Ross").lower()])
@@ -103,9 +141,11 @@ def test_read_all_under_base(source):
     assert dns_of(everything) == {n.casefold() for n, _ in scenario.OBJECTS} | {scenario.STAFF.casefold()}
 
 
-def test_live_frame_equals_scenario_frame(source):
-    """Live == export: what LDAP gives equals directory_frame over the data that was written."""
-    live = normalized(source.lookup(all_addresses()))
+@pytest.mark.filterwarnings("ignore:INSECURE")
+def test_live_frame_equals_scenario_frame(bconfig):
+    """Live == export: what LDAP gives equals directory_frame over the data that was written (both backends)."""
+    with open_source(trusting(bconfig)) as source:
+        live = normalized(source.lookup(all_addresses()))
     expected = normalized(scenario.frame())
     assert len(live) == len(scenario.OBJECTS)
     assert list(live.columns) == list(expected.columns)
@@ -127,9 +167,11 @@ def test_several_base_dns(config):
         assert src.searches == 2  # one per base
 
 
-def test_starttls_on_389(config, samba_dc):
+@pytest.mark.filterwarnings("ignore:INSECURE")
+def test_starttls_on_389(bconfig, samba_dc):
+    config = trusting(bconfig)
     config["source"] = f"ldap://127.0.0.1:{samba_dc.ldap_port}"
-    with LdapSource.from_config(config) as src:
+    with open_source(config) as src:
         assert dns_of(src.lookup(["sales@contoso.com"])) == {scenario.dn("Sales").casefold()}
         assert src.describe()["tls"] == "starttls"
 
@@ -140,20 +182,23 @@ def test_plain_ldap_is_refused(config, samba_dc):
         LdapSource.from_config(config)
 
 
-def test_two_thousand_addresses_take_few_searches(config):
+@pytest.mark.filterwarnings("ignore:INSECURE")
+def test_two_thousand_addresses_take_few_searches(bconfig):
     wanted = all_addresses()
     wanted += [f"missing.{i:05d}@contoso.com" for i in range(2000 - len(wanted))]
     assert len(wanted) == 2000
-    with LdapSource.from_config(config) as src:
+    with open_source(trusting(bconfig)) as src:
         found = src.lookup(wanted)
         assert src.searches <= 25
         assert src.searches == 14  # ceil(2000 / 150) chunks, one page each
     assert dns_of(found) == {n.casefold() for n, _ in scenario.OBJECTS}
 
 
-def test_small_pages_still_see_everything(config):
+@pytest.mark.filterwarnings("ignore:INSECURE")
+def test_small_pages_still_see_everything(bconfig):
+    config = trusting(bconfig)
     config["page_size"] = 3
-    with LdapSource.from_config(config) as src:
+    with open_source(config) as src:
         found = src.lookup(all_addresses())
         assert len(found) == len(scenario.OBJECTS)
         assert src.searches == 6  # 16 objects, 3 per page (the last page ends the cookie)
@@ -172,7 +217,7 @@ def test_describe_has_no_secret(source, samba_dc):
 
 def fails(config, *secrets: str, lookup=("sales@contoso.com",)) -> str:
     """Run a lookup that must fail; return the reason after checking no secret is in it (or its traceback)."""
-    src = LdapSource.from_config(config)
+    src = open_source(config)
     with pytest.raises(SourceError) as info:
         src.lookup(list(lookup))
     reason = str(info.value)
@@ -184,15 +229,16 @@ def fails(config, *secrets: str, lookup=("sales@contoso.com",)) -> str:
     return reason
 
 
-def test_wrong_password(config, samba_dc, monkeypatch):
+@pytest.mark.filterwarnings("ignore:INSECURE")
+def test_wrong_password(bconfig, samba_dc, monkeypatch):
     monkeypatch.setenv(PASSWORD_ENV, "Wrong-Passw0rd-xyz!")
-    reason = fails(config, "Wrong-Passw0rd-xyz!", samba_dc.admin_password)
+    reason = fails(trusting(bconfig), "Wrong-Passw0rd-xyz!", samba_dc.admin_password)
     assert "bind as Administrator@contoso.com failed" in reason and "invalidCredentials" in reason
 
 
-def test_password_env_not_set(config, monkeypatch):
+def test_password_env_not_set(bconfig, monkeypatch):
     monkeypatch.delenv(PASSWORD_ENV)
-    assert PASSWORD_ENV in fails(config)
+    assert PASSWORD_ENV in fails(bconfig)
 
 
 def test_no_bind_user_without_gssapi(config, monkeypatch):
@@ -210,19 +256,22 @@ def test_no_bind_user_without_gssapi(config, monkeypatch):
     assert "gssapi" in fails(config)
 
 
-def test_certificate_of_unknown_ca(config, samba_dc):
+def test_certificate_of_unknown_ca(bconfig, samba_dc):
+    config = bconfig
     del config["ca_file"]  # the system store does not know Samba's CA
     reason = fails(config, samba_dc.admin_password)
     assert "certificate could not be verified" in reason
 
 
-def test_starttls_with_unknown_ca(config, samba_dc):
+def test_starttls_with_unknown_ca(bconfig, samba_dc):
+    config = bconfig
     config["source"] = f"ldap://127.0.0.1:{samba_dc.ldap_port}"
     del config["ca_file"]
     assert "certificate could not be verified" in fails(config, samba_dc.admin_password)
 
 
-def test_wrong_ca_file(config, samba_dc, tmp_path):
+def test_wrong_ca_file(bconfig, samba_dc, tmp_path):
+    config = bconfig
     import subprocess
 
     key, cert = tmp_path / "k.pem", tmp_path / "ca.pem"
@@ -232,13 +281,15 @@ def test_wrong_ca_file(config, samba_dc, tmp_path):
     assert "certificate could not be verified" in fails(config, samba_dc.admin_password)
 
 
-def test_certificate_name_mismatch(config, samba_dc):
-    del config["tls_server_name"]  # the certificate names DC1.contoso.com, not 127.0.0.1
+def test_certificate_name_mismatch(bconfig, samba_dc):
+    config = bconfig
+    config.pop("tls_server_name", None)  # the certificate names DC1.contoso.com, not 127.0.0.1
     reason = fails(config, samba_dc.admin_password)
     assert "does not name 127.0.0.1" in reason
 
 
-def test_nothing_listening(config, samba_dc):
+def test_nothing_listening(bconfig, samba_dc):
+    config = bconfig
     with socket.socket() as s:  # a port that was free a moment ago
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -311,20 +362,23 @@ class FreezingProxy:
             s.close()
 
 
-def test_server_that_never_answers(config, samba_dc):
+def test_server_that_never_answers(bconfig, samba_dc):
+    config = bconfig
     silent = SilentServer()
     try:
-        config.update(source=f"ldaps://127.0.0.1:{silent.port}", receive_timeout=1)
+        config.update(source=f"ldaps://127.0.0.1:{silent.port}", receive_timeout=1, connect_timeout=1)
         assert "timed out" in fails(config, samba_dc.admin_password)
     finally:
         silent.close()
 
 
-def test_search_that_times_out(config, samba_dc):
+@pytest.mark.filterwarnings("ignore:INSECURE")
+def test_search_that_times_out(bconfig, samba_dc):
+    config = trusting(bconfig)
     proxy = FreezingProxy(("127.0.0.1", samba_dc.ldaps_port))
     try:
         config.update(source=f"ldaps://127.0.0.1:{proxy.port}", receive_timeout=1)
-        src = LdapSource.from_config(config)
+        src = open_source(config)
         assert len(src.lookup(["sales@contoso.com"])) == 1  # connected and bound
         proxy.freeze.set()
         with pytest.raises(SourceError) as info:
@@ -337,9 +391,32 @@ def test_search_that_times_out(config, samba_dc):
         proxy.close()
 
 
-def test_missing_base_dn(config, samba_dc):
+@pytest.mark.filterwarnings("ignore:INSECURE")
+def test_missing_base_dn(bconfig, samba_dc):
+    config = trusting(bconfig)
     config["base_dn"] = "OU=Nowhere," + scenario.BASE_DN
     assert "does not exist" in fails(config, samba_dc.admin_password)
+
+
+def test_python_ldap_with_tls_server_name_uses_ldap3(config):
+    """libldap cannot verify a certificate name other than the host it connects to: ldap3 does it."""
+    pytest.importorskip("ldap")
+    config["backend"] = "python-ldap"
+    with LdapSource.from_config(config) as src:
+        assert src.backend == "ldap3"
+        assert len(src.lookup(["sales@contoso.com"])) == 1
+    del config["tls_server_name"]
+    assert LdapSource.from_config(config).backend == "python-ldap"
+
+
+def test_python_ldap_backend_not_installed(config, monkeypatch):
+    from preflight.sources.directory import ldap as module
+
+    monkeypatch.setattr(module, "_python_ldap_available", lambda: False)
+    assert LdapSource.from_config(config).backend == "ldap3"  # auto
+    config["backend"] = "python-ldap"
+    with pytest.raises(SourceError, match="python-ldap is not installed"):
+        LdapSource.from_config(config)
 
 
 def test_insecure_no_tls_verify_warns(config):

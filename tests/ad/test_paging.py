@@ -1,11 +1,15 @@
 """Paging against OpenLDAP configured with AD's MaxPageSize (1,000 per search for a non-root account):
-2,500 mailboxes; an unpaged search is cut at 1,000, LdapSource sees every object."""
+2,500 mailboxes; an unpaged search is cut at 1,000, LdapSource sees every object — with either backend
+(ldap3, python-ldap; the python-ldap cases are skipped when it is not installed). The server certificate
+names 127.0.0.1, so python-ldap verifies it here for real."""
 
 from __future__ import annotations
 
 import math
+import socket
 
 import ldap3
+import pandas as pd
 import pytest
 from servers import slapd
 
@@ -22,10 +26,23 @@ def server():
         yield s
 
 
+@pytest.fixture(params=["ldap3", "python-ldap"])
+def backend(request):
+    if request.param == "python-ldap":
+        pytest.importorskip("ldap")
+    return request.param
+
+
 @pytest.fixture
-def config(server, monkeypatch):
+def config(server, monkeypatch, backend):
     monkeypatch.setenv(PASSWORD_ENV, server.reader_password)
-    return server.config(PASSWORD_ENV)
+    return server.config(PASSWORD_ENV, backend=backend)
+
+
+def source(config) -> LdapSource:
+    src = LdapSource.from_config(config)
+    assert src.backend == config["backend"]
+    return src
 
 
 def bulk_dns() -> set[str]:
@@ -43,7 +60,7 @@ def test_unpaged_search_is_cut_at_the_limit(server):
 
 
 def test_read_all_sees_every_object(config):
-    with LdapSource.from_config(config) as src:
+    with source(config) as src:
         everything = src.read_all(slapd.BULK_OU)
         assert src.searches == math.ceil((N + 1) / 1000)  # 2,500 mailboxes + the OU, 1,000 per page
     dns = set(everything["dn"].str.casefold())
@@ -54,13 +71,13 @@ def test_read_all_sees_every_object(config):
 
 
 def test_read_all_defaults_to_the_base_dns(config):
-    with LdapSource.from_config(config) as src:
+    with source(config) as src:
         assert bulk_dns() <= set(src.read_all()["dn"].str.casefold())
 
 
 def test_lookup_of_every_address(config):
     addresses = [slapd.mailbox_address(i).upper() for i in range(N)]
-    with LdapSource.from_config(config) as src:
+    with source(config) as src:
         found = src.lookup(addresses)
         assert src.searches == math.ceil(N / src.chunk_size)  # 17 searches for 2,500 addresses
     assert set(found["dn"].str.casefold()) == bulk_dns()
@@ -68,14 +85,14 @@ def test_lookup_of_every_address(config):
 
 
 def test_lookup_by_secondary_proxy(config):
-    with LdapSource.from_config(config) as src:
+    with source(config) as src:
         found = src.lookup([f"U{i:06d}@contoso.com" for i in range(0, N, 7)])
     assert set(found["mail"]) == {slapd.mailbox_address(i) for i in range(0, N, 7)}
 
 
 def test_reports_over_several_pages(config):
     """One chunk whose result (2,499 direct reports) exceeds the page size: the cookie loop walks it."""
-    with LdapSource.from_config(config) as src:
+    with source(config) as src:
         reports = src.lookup_reports([slapd.mailbox_dn(0)])
         assert src.searches == 3
     assert len(reports) == N - 1
@@ -85,14 +102,14 @@ def test_server_refusing_the_page_size_is_a_source_error(config):
     """An account only allowed pages of 100 (size.pr): asking for 1,000 is refused, not silently cut."""
     config["bind_user"] = slapd.STRICT_DN
     with pytest.raises(SourceError, match="adminLimitExceeded"):
-        LdapSource.from_config(config).read_all(slapd.BULK_OU)
+        source(config).read_all(slapd.BULK_OU)
 
 
 def test_result_cut_despite_paging_is_a_source_error(config, server):
     """Pages of 100 but a total limit of 1,000: the server ends with sizeLimitExceeded; never a partial frame."""
     config.update(bind_user=slapd.STRICT_DN, page_size=100)
     with pytest.raises(SourceError, match="sizeLimitExceeded") as info:
-        LdapSource.from_config(config).read_all(slapd.BULK_OU)
+        source(config).read_all(slapd.BULK_OU)
     assert server.reader_password not in str(info.value)
 
 
@@ -107,3 +124,72 @@ def test_root_dn_ignores_the_limit(server):
         assert conn.result["description"] == "success" and len(conn.entries) == N
     finally:
         conn.unbind()
+
+
+# -- both backends: same frame, same faults -------------------------------------------------------------------
+
+
+def test_backends_give_the_same_frame(server, monkeypatch):
+    pytest.importorskip("ldap")
+    monkeypatch.setenv(PASSWORD_ENV, server.reader_password)
+    frames = {}
+    for backend in ("ldap3", "python-ldap"):
+        with LdapSource.from_config(server.config(PASSWORD_ENV, backend=backend)) as src:
+            assert src.backend == backend
+            frames[backend] = (src.read_all(slapd.BULK_OU).sort_values("dn", ignore_index=True),
+                               src.lookup([slapd.mailbox_address(i) for i in range(0, N, 3)]).sort_values(
+                                   "dn", ignore_index=True), src.searches)
+    (all3, found3, n3), (all_py, found_py, n_py) = frames["ldap3"], frames["python-ldap"]
+    pd.testing.assert_frame_equal(all3, all_py)
+    pd.testing.assert_frame_equal(found3, found_py)
+    assert n3 == n_py == 3 + 6  # 3 pages + ceil(834 / 150) chunks
+
+
+def test_auto_prefers_python_ldap(server, monkeypatch):
+    pytest.importorskip("ldap")
+    monkeypatch.setenv(PASSWORD_ENV, server.reader_password)
+    assert LdapSource.from_config(server.config(PASSWORD_ENV)).backend == "python-ldap"
+    # a certificate name other than the host: libldap cannot verify it, ldap3 does
+    with LdapSource.from_config(server.config(PASSWORD_ENV, backend="python-ldap",
+                                              tls_server_name=slapd.TLS_SERVER_NAME)) as src:
+        assert src.backend == "ldap3"
+        assert len(src.lookup([slapd.mailbox_address(1)])) == 1
+
+
+def test_unknown_backend_is_refused(server):
+    with pytest.raises(SourceError, match="backend 'openldap' is not one of"):
+        LdapSource.from_config(server.config(PASSWORD_ENV, backend="openldap"))
+
+
+def fails(config, *secrets: str) -> str:
+    with pytest.raises(SourceError) as info:
+        source(config).lookup([slapd.mailbox_address(1)])
+    reason = str(info.value)
+    for secret in secrets:
+        assert secret not in reason
+    assert "127.0.0.1" in reason
+    return reason
+
+
+def test_wrong_password(config, monkeypatch):
+    monkeypatch.setenv(PASSWORD_ENV, "Wrong-Passw0rd-xyz!")
+    reason = fails(config, "Wrong-Passw0rd-xyz!")
+    assert f"bind as {slapd.READER_DN} failed" in reason and "invalidCredentials" in reason
+
+
+def test_untrusted_certificate(config, server):
+    del config["ca_file"]  # the system store does not know the throw-away CA
+    assert "certificate could not be verified" in fails(config, server.reader_password)
+
+
+def test_nothing_listening(config, server):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config["source"] = f"ldaps://127.0.0.1:{port}"
+    assert "connection refused" in fails(config, server.reader_password)
+
+
+def test_missing_base(config, server):
+    config["base_dn"] = "OU=Nowhere," + slapd.BASE_DN
+    assert "does not exist" in fails(config, server.reader_password)

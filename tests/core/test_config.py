@@ -54,9 +54,10 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path):
 def test_the_readme_configuration_example_is_valid():
     """README's ``[tool.preflight]`` example parses, and every table is accepted by its area."""
     import re
-    import tomllib
 
+    import tomllib
     from conftest import ROOT
+
     from preflight.config import Config
     from preflight.sources import dns, tenant
     from preflight.sources.directory.ldap import LdapSource

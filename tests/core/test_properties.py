@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 from email_validator import EmailNotValidError, validate_email
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import preflight
-import pandas as pd
-
 from preflight.checks.batch.email_address import fast_ok
 
 

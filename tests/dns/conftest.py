@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from servers import bind
 
 import preflight
 from preflight.sources.batch_csv import parse_batch
-from servers import bind
 
 ZONES_DIR = Path(__file__).resolve().parent / "zones"
 ZONE_FILES = sorted(ZONES_DIR.glob("*.zone"))

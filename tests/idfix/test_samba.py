@@ -9,12 +9,11 @@ import shutil
 import subprocess
 
 import ldap3
+from ad import exporters
 
 import preflight
-from ad import exporters
 from idfix import objects
 from preflight.exports.idfix import write_fix_ldif, write_idfix_csv
-
 
 
 def scan(directory):

@@ -44,11 +44,11 @@ def write_fix_ldif(report: Report, path: Path) -> tuple[Path, Path]:
     """
     import io
 
-    import ldif
+    from .._ldif import Writer
 
     undo_path = path.with_name(path.stem + ".undo" + (path.suffix or ".ldif"))
     do, undo = io.BytesIO(), io.BytesIO()
-    do_writer, undo_writer = ldif.LDIFWriter(do), ldif.LDIFWriter(undo)
+    do_writer, undo_writer = Writer(do), Writer(undo)
     for f in idfix_findings(report):
         if f.suggested_value is None or f.dn is None or f.attribute is None:
             continue

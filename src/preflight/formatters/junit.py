@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+
 from .. import registry
 from ..model import Report, Status
 

@@ -21,7 +21,6 @@
 
 from __future__ import annotations
 
-
 from ...registry import Missing, provider
 from ...sources import dns as dnssrc
 from ...sources import tenant as tenantsrc

@@ -1,203 +1,586 @@
-"""Offline directory exports: ldifde LDIF, csvde CSV and ``Get-ADUser | Export-Csv``.
+"""Offline directory exports: ldifde LDIF, csvde CSV and ``Get-ADObject | Export-Csv``.
 
 Each reader gives the normalized :class:`~preflight.sources.schemas.DirectoryObjects`
 frame the live LDAP source gives, so every directory check runs the same on an
-export. :func:`read_export` tells the formats apart by their content.
+export; :func:`read_export` tells the three formats apart by their content and
+wraps the frame in a :class:`~preflight.sources.directory.FrameSource`.
 
-The commands that produce them (run on a domain-joined Windows machine with the
-AD tools; ``-d`` is the search base, ``-r`` the filter, ``-l`` the attributes)::
+The commands that produce them, run on a domain-joined Windows machine with the
+AD DS tools (``-d`` is the search base, ``-r`` the filter, ``-l`` the
+attributes; narrow ``-d`` to an OU to export less)::
 
-    ldifde -f contoso.ldif -d "DC=contoso,DC=com" -r "(|(objectClass=user)(objectClass=contact)(objectClass=group)(objectClass=publicFolder))" -l "objectClass,cn,sAMAccountName,userPrincipalName,mail,proxyAddresses,mailNickname,targetAddress,displayName,givenName,sn,homeMDB,msExchHomeServerName,msExchRecipientTypeDetails,msExchHideFromAddressLists,msExchUMEnabledFlags,msExchUMRecipientDialPlanLink,msExchUMTemplateLink,userAccountControl,manager,publicDelegates,msExchDelegateListLink,msExchMasterAccountSid,legacyExchangeDN,isCriticalSystemObject"
+    ldifde -f contoso.ldif -d "DC=contoso,DC=com" -r "(|(objectClass=user)(objectClass=contact)(objectClass=group)(objectClass=publicFolder))" -l "cn,sAMAccountName,userPrincipalName,mail,mailNickname,targetAddress,displayName,givenName,sn,homeMDB,msExchHomeServerName,msExchUMRecipientDialPlanLink,msExchUMTemplateLink,manager,legacyExchangeDN,objectClass,proxyAddresses,publicDelegates,msExchDelegateListLink,msExchRecipientTypeDetails,msExchUMEnabledFlags,userAccountControl,msExchHideFromAddressLists,isCriticalSystemObject,msExchMasterAccountSid"
 
-    csvde -u -f contoso.csv -d "DC=contoso,DC=com" -r "<the same filter>" -l "<the same attributes>"
+    csvde -u -f contoso.csv -d "DC=contoso,DC=com" -r "(|(objectClass=user)(objectClass=contact)(objectClass=group)(objectClass=publicFolder))" -l "cn,sAMAccountName,userPrincipalName,mail,mailNickname,targetAddress,displayName,givenName,sn,homeMDB,msExchHomeServerName,msExchUMRecipientDialPlanLink,msExchUMTemplateLink,manager,legacyExchangeDN,objectClass,proxyAddresses,publicDelegates,msExchDelegateListLink,msExchRecipientTypeDetails,msExchUMEnabledFlags,userAccountControl,msExchHideFromAddressLists,isCriticalSystemObject,msExchMasterAccountSid"
 
-    Get-ADObject -SearchBase "DC=contoso,DC=com" -LDAPFilter "<the same filter>" -Properties <the same attributes> |
-      Select-Object DistinguishedName, ObjectClass, cn, sAMAccountName, userPrincipalName, mail, mailNickname,
-        targetAddress, displayName, givenName, sn, homeMDB, msExchHomeServerName, msExchRecipientTypeDetails,
-        msExchHideFromAddressLists, msExchUMEnabledFlags, msExchUMRecipientDialPlanLink, msExchUMTemplateLink,
-        userAccountControl, manager, legacyExchangeDN, isCriticalSystemObject,
+    Get-ADObject -SearchBase "DC=contoso,DC=com" -LDAPFilter "(|(objectClass=user)(objectClass=contact)(objectClass=group)(objectClass=publicFolder))" -ResultPageSize 1000 -Properties cn,sAMAccountName,userPrincipalName,mail,mailNickname,targetAddress,displayName,givenName,sn,homeMDB,msExchHomeServerName,msExchUMRecipientDialPlanLink,msExchUMTemplateLink,manager,legacyExchangeDN,objectClass,proxyAddresses,publicDelegates,msExchDelegateListLink,msExchRecipientTypeDetails,msExchUMEnabledFlags,userAccountControl,msExchHideFromAddressLists,isCriticalSystemObject,msExchMasterAccountSid |
+      Select-Object DistinguishedName,cn,sAMAccountName,userPrincipalName,mail,mailNickname,targetAddress,displayName,givenName,sn,homeMDB,msExchHomeServerName,msExchUMRecipientDialPlanLink,msExchUMTemplateLink,manager,legacyExchangeDN,ObjectClass,
         @{n='proxyAddresses';e={$_.proxyAddresses -join ';'}},
         @{n='publicDelegates';e={$_.publicDelegates -join ';'}},
         @{n='msExchDelegateListLink';e={$_.msExchDelegateListLink -join ';'}},
-        @{n='msExchMasterAccountSid';e={[bool]$_.msExchMasterAccountSid}} |
+        msExchRecipientTypeDetails,msExchUMEnabledFlags,userAccountControl,msExchHideFromAddressLists,isCriticalSystemObject,msExchMasterAccountSid |
       Export-Csv contoso.csv -NoTypeInformation -Encoding UTF8
 
-In the two CSV forms a multi-valued attribute holds its values joined with ``;``
-(csvde's separator; the ``-join ';'`` above); a proxy address that contains ``;``
-itself (``EUM:4711;phone-context=…``) is kept whole, since each value starts with
-its type prefix. Without the calculated properties
-``Export-Csv`` writes the type name ``Microsoft.ActiveDirectory.Management.
-ADPropertyValueCollection`` instead of the values: that export is refused with
-the column named. A ``#TYPE`` first line (no ``-NoTypeInformation``) is skipped.
+The attribute list is :data:`ATTRIBUTES` (every normalized column but ``dn``,
+with msExchMasterAccountSid for ``hasMasterAccountSid``). ``Get-ADUser`` in
+place of ``Get-ADObject`` reads the same (its properties SamAccountName,
+Surname, EmailAddress, Name are matched too) but exports users only, so
+contacts and groups in a batch are then reported as not found.
+
+What the readers accept:
+
+* **LDIF** (``ldifde -f``; :func:`read_ldif`, parsed with the ``ldif``
+  package): ``changetype: add`` or plain content records, base64 values
+  (``attr:: ``), folded lines, repeated lines for multi-valued attributes,
+  comments, ``version: 1``; UTF-8, or UTF-16 as ``ldifde -u`` writes.
+  A change record other than ``add`` (a ``--fix-ldif`` output, say) is refused.
+* **csvde CSV** (:func:`read_csvde`): header ``DN,…``; multi-valued attributes
+  joined with ``;``; binary values as ``X'hex'``; ``TRUE``/``FALSE``; UTF-8
+  (BOM optional) or UTF-16 as ``csvde -u`` writes it. Without ``-u`` csvde
+  writes the ANSI code page, which mangles non-ASCII names: use ``-u``.
+* **Get-ADObject/Get-ADUser CSV** (:func:`read_get_aduser_csv`): PowerShell
+  property names matched case-insensitively to the LDAP names
+  (``DistinguishedName`` is ``dn``); an optional ``#TYPE …`` first line (no
+  ``-NoTypeInformation``); ``True``/``False``; multi-valued properties joined
+  with ``;`` by the ``-join ';'`` calculated properties above. Without them
+  ``Export-Csv`` writes the type name
+  ``Microsoft.ActiveDirectory.Management.ADPropertyValueCollection`` instead of
+  the values: that export is refused, naming the column and the calculated
+  property to add.
+
+In both CSV forms a value may itself hold ``;`` (an
+``EUM:4711;phone-context=…`` proxy address, an ``X400:c=US;a= ;…`` one): a
+list is split only where the next value starts the way that attribute's values
+do (a ``type:`` prefix for proxyAddresses, ``name=`` for DNs). msExchMasterAccountSid
+counts by its presence only (``hasMasterAccountSid``). A missing ``cn`` is taken
+from the first RDN of the DN. Values are kept as written (no stripping: the
+IdFix checks look for stray white space).
+
+The CSV readers are column-wise (``pandas.read_csv`` with ``dtype=str``, then
+one operation per column — low-cardinality columns are parsed once per distinct
+value through :func:`pandas.factorize`): a csvde export of 10^6 objects loads
+in a few seconds (``benchmarks/bench_exports.py``).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import codecs
+import contextlib
+import csv
+import gc
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable, Iterator
 
+import numpy as np
+import pandas as pd
+
+from ... import _ldif
 from ...registry import SourceError
-from ..schemas import DIRECTORY_BOOLS, DIRECTORY_COLUMNS, DIRECTORY_INTS, DIRECTORY_LISTS, DIRECTORY_STRINGS
+from ..schemas import (
+    DIRECTORY_BOOLS,
+    DIRECTORY_COLUMNS,
+    DIRECTORY_INTS,
+    DIRECTORY_LISTS,
+    DIRECTORY_STRINGS,
+    DirectoryObjects,
+)
 from . import FrameSource
 
-#: Attribute and PowerShell property names (case-folded) -> normalized column.
-_ALIASES = {c.casefold(): c for c in DIRECTORY_COLUMNS}
-_ALIASES.update({"distinguishedname": "dn", "msexchmasteraccountsid": "hasMasterAccountSid", "name": "cn"})
+__all__ = ["ATTRIBUTES", "FORMATS", "detect_format", "read_csvde", "read_export", "read_get_aduser_csv", "read_ldif"]
+
+#: The ``-l`` / ``-Properties`` list of the export commands above.
+ATTRIBUTES: tuple[str, ...] = tuple(
+    "msExchMasterAccountSid" if c == "hasMasterAccountSid" else c for c in DIRECTORY_COLUMNS if c != "dn"
+)
+#: ``describe()["format"]`` values.
+FORMATS = ("ldif", "csvde", "get-aduser")
+
+#: LDAP attribute names (case-folded) -> normalized column.
+_LDAP_NAMES = {c.casefold(): c for c in DIRECTORY_COLUMNS if c != "hasMasterAccountSid"}
+_LDAP_NAMES.update({"msexchmasteraccountsid": "hasMasterAccountSid", "distinguishedname": "dn"})
+del _LDAP_NAMES["dn"]  # ``dn`` is the LDIF record's own line, ``DN`` csvde's first column
+#: PowerShell property names of Get-ADUser/Get-ADObject that differ from the LDAP
+#: name; an LDAP-named column wins over its alias when both are present.
+_PS_ALIASES = {"name": "cn", "surname": "sn", "emailaddress": "mail"}
 _COLLECTION = "Microsoft.ActiveDirectory.Management.ADPropertyValueCollection"
-#: Where a ``;``-joined multi-value splits. A value may hold ``;`` itself (an
-#: ``EUM:4711;phone-context=…`` proxy address): split only where the next value
-#: starts as one of that attribute does (a proxy type prefix, an RDN).
-_SPLIT_PLAIN = re.compile(";")
-_SPLIT = {
-    "proxyAddresses": re.compile(r";(?=[A-Za-z0-9][A-Za-z0-9-]*:)"),
-    "publicDelegates": re.compile(r";(?=\s*[A-Za-z][A-Za-z0-9-]*=)"),
-    "msExchDelegateListLink": re.compile(r";(?=\s*[A-Za-z][A-Za-z0-9-]*=)"),
+#: One value of a ``;``-joined list (``findall``): a value may hold ``;`` when the
+#: text after it does not start as a new value of that attribute does.
+_VALUE_RE = {
+    "proxyAddresses": re.compile(r"[^;]+(?:;(?![A-Za-z0-9][A-Za-z0-9-]*:)[^;]*)*"),
+    "publicDelegates": re.compile(r"[^;]+(?:;(?!\s*[A-Za-z][A-Za-z0-9-]*=)[^;]*)*"),
+    "msExchDelegateListLink": re.compile(r"[^;]+(?:;(?!\s*[A-Za-z][A-Za-z0-9-]*=)[^;]*)*"),
 }
+_PLAIN_VALUE_RE = re.compile(r"[^;]+")
+_RDN_RE = re.compile(r"^\s*[A-Za-z][A-Za-z0-9-]*\s*=\s*((?:\\.|[^,+\\])*)")
+_ESCAPE_RE = re.compile(r"\\([0-9A-Fa-f]{2}(?:\\[0-9A-Fa-f]{2})*|.)")
+_BOOLS = {"TRUE": True, "FALSE": False}
+_SNIFF_BYTES = 65536
+_VALIDATE_ROWS = 10_000
+_LDIF_LINE_RE = re.compile(r"^[A-Za-z][\w;.-]*::? ")
+
+
+# --------------------------------------------------------------------------- entry points
 
 
 def read_export(path: str | os.PathLike[str]) -> FrameSource:
-    """Read a directory export, its format told by its content.
+    """Read a directory export, its format told by its content (:func:`detect_format`).
 
-    Returns a :class:`FrameSource` whose ``describe()`` names the format
-    (``ldif``, ``csvde`` or ``get-aduser``), the path and the object count.
+    Returns:
+        a :class:`FrameSource` whose ``describe()`` is ``{"kind": "directory",
+        "format": "ldif"|"csvde"|"get-aduser", "path": str, "objects": n}``.
 
     Raises:
         SourceError: the file is unreadable, of no known format, or malformed
-            (the reason names the file and, where known, the line or column).
+            (the reason names the file and, where known, the line, record or column).
     """
-    path = Path(path)
-    try:
-        head = path.open("rb").read(4096)
-    except OSError as exc:
-        raise SourceError(f"cannot read the directory export {path}: {exc.strerror or exc}") from None
-    text = _decode(head, path, partial=True).lstrip("\ufeff")
-    first = next((ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")), "")
-    if first.lower().startswith(("dn:", "version:")):
-        frame, fmt = read_ldif(path), "ldif"
-    elif first.split(",")[0].strip('"').casefold() in ("dn", "distinguishedname"):
-        frame = read_csv(path)
-        fmt = "csvde" if first.split(",")[0].strip('"') == "DN" else "get-aduser"
-    else:
-        raise SourceError(f"{path} is not an ldifde LDIF, csvde CSV or Get-ADUser CSV export "
-                          "(expected a first line 'dn: …', or a CSV header starting DN or DistinguishedName)")
+    fmt = detect_format(path)
+    reader = {"ldif": read_ldif, "csvde": read_csvde, "get-aduser": read_get_aduser_csv}[fmt]
+    frame = reader(path)
     return FrameSource(frame, {"kind": "directory", "format": fmt, "path": str(path), "objects": len(frame)})
 
 
-def read_ldif(path: str | os.PathLike[str]):
-    """An ldifde LDIF file (base64 values, folded lines, repeated attributes) as a
-    DirectoryObjects frame, parsed with the ``ldif`` package.
+def detect_format(path: str | os.PathLike[str]) -> str:
+    """``"ldif"`` (first line other than blank or ``#`` comment is ``dn:``,
+    ``version:`` or another ``attribute: value`` line), ``"csvde"`` (CSV header whose first field is ``DN``) or
+    ``"get-aduser"`` (optional ``#TYPE …`` line, then a CSV header with a
+    ``DistinguishedName`` field), from the first 64 KiB of the file.
 
     Raises:
-        SourceError: unreadable or malformed LDIF (with the parser's reason).
+        SourceError: unreadable, or none of the three.
     """
-    import ldif
-
-    from ..schemas import directory_frame
-
-    objects: list[dict[str, Any]] = []
     try:
         with open(path, "rb") as fh:
-            for dn, entry in ldif.LDIFParser(fh, encoding=None).parse():
-                obj: dict[str, Any] = {"dn": dn.decode("utf-8") if isinstance(dn, bytes) else dn}
-                for name, values in entry.items():
-                    column = _ALIASES.get(name.casefold())
-                    if column == "hasMasterAccountSid":
-                        obj[column] = True
-                    elif column is not None and column != "dn":
-                        decoded = [v.decode("utf-8") for v in values]
-                        obj[column] = decoded if column in DIRECTORY_LISTS else decoded[0]
-                obj.setdefault("cn", _first_rdn(obj["dn"]))
-                objects.append(obj)
+            head = fh.read(_SNIFF_BYTES)
     except OSError as exc:
         raise SourceError(f"cannot read the directory export {path}: {exc.strerror or exc}") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{path} is not valid LDIF: {exc}") from None
-    try:
-        return directory_frame(objects)
-    except Exception as exc:  # pandera SchemaError: e.g. a non-numeric integer attribute
-        raise SourceError(f"{path}: an attribute value has the wrong type: {exc}") from None
+    text = head.decode(_encoding_of(head), errors="ignore").lstrip("\ufeff")
+    lines = iter(text.splitlines())
+    first = next((ln for ln in lines if ln.strip()), "")
+    if first.startswith("#TYPE"):
+        first = next((ln for ln in lines if ln.strip()), "")
+        fields = _header_fields(first)
+        if "distinguishedname" in fields:
+            return "get-aduser"
+    else:
+        while first.startswith("#"):  # LDIF comments
+            first = next((ln for ln in lines if ln.strip()), "")
+        if _LDIF_LINE_RE.match(first):  # dn:, version:, or another attribute (then an LDIF error says why)
+            return "ldif"
+        fields = _header_fields(first)
+        if fields and fields[0] == "dn":
+            return "csvde"
+        if "distinguishedname" in fields:
+            return "get-aduser"
+    raise SourceError(
+        f"{path} is not an ldifde LDIF, csvde CSV or Get-ADObject/Get-ADUser CSV export "
+        "(expected a first line 'dn: …' or 'version: 1', or a CSV header whose first field is DN, "
+        "or one with a DistinguishedName column)"
+    )
 
 
-def read_csv(path: str | os.PathLike[str]):
-    """A csvde or ``Get-ADUser | Export-Csv`` CSV (UTF-8 with or without BOM, or
-    UTF-16 as ``csvde -u`` writes it) as a DirectoryObjects frame, column-wise
-    (no per-object Python loop: this reads directories of 10^6 objects).
+def read_ldif(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """An ldifde LDIF file as a validated DirectoryObjects frame, parsed by the
+    installed ``ldif`` module (:mod:`preflight._ldif`).
 
     Raises:
-        SourceError: unreadable or malformed CSV, no DN column, a duplicate DN,
-            or a multi-valued column holding PowerShell's collection type name.
+        SourceError: unreadable or malformed LDIF (with the line), a change
+            record other than ``add``, a value that is not UTF-8 text, a bad
+            integer or boolean, a duplicate DN.
     """
-    import io
-
-    import pandas as pd
-
-    from ..schemas import DirectoryObjects
-
+    name = Path(path).name
+    data = _read_bytes(path)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # ldifde -u
+        data = _decode(data, "utf-16", path).encode("utf-8")
+    elif data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
     try:
-        raw = Path(path).read_bytes()
+        rows = [(dn, entry) for dn, entry in _ldif.parse(data) if dn is not None]  # None: a lone ``version: 1``
+    except _ldif.LDIFSyntaxError as exc:
+        line, reason = _ldif_error(data, exc.record, exc)
+        raise SourceError(f"{name}: line {line}: not valid LDIF: {reason}") from None
+
+    n = len(rows)
+    raw: dict[str, list] = {c: [""] * n for c in DIRECTORY_COLUMNS if c not in DIRECTORY_LISTS}
+    lists: dict[str, list] = {c: [()] * n for c in DIRECTORY_LISTS}
+    for i, (dn, entry) in enumerate(rows):
+        if not dn.strip():
+            raise SourceError(f"{name}: record {i + 1} has an empty dn")
+        raw["dn"][i] = dn
+        for attr, values in entry.items():
+            key = attr.split(";", 1)[0].casefold()
+            if key == "changetype":
+                kind = b" ".join(values).decode("ascii", "replace").strip().lower()
+                if kind != "add":
+                    raise SourceError(f"{name}: the record of {dn} is a 'changetype: {kind}' change record, "
+                                      "not an export (give the output of ldifde -f)")
+                continue
+            column = _LDAP_NAMES.get(key)
+            if column is None or column == "dn":  # the record's dn line is the one
+                continue
+            if column == "hasMasterAccountSid":
+                raw[column][i] = "TRUE"  # presence; the binary value is never needed
+                continue
+            try:
+                texts = [v.decode("utf-8") if isinstance(v, bytes) else v for v in values]
+            except UnicodeDecodeError:
+                raise SourceError(f"{name}: {attr} of {dn} is not UTF-8 text") from None
+            if column in DIRECTORY_LISTS:  # ``proxyAddresses`` and ``proxyaddresses`` lines add up
+                lists[column][i] = lists[column][i] + tuple(texts)
+            elif not raw[column][i]:
+                raw[column][i] = texts[0]
+    cols = {c: pd.Series(v, dtype=object) for c, v in raw.items()}
+    for c, v in lists.items():
+        s = pd.Series(v, dtype=object)
+        cols[c] = s.map(lambda t: tuple(x.lower() for x in t)) if c == "objectClass" else s
+    return _build(cols, name, lambda i: f"the record of {rows[i][0]}")
+
+
+def read_csvde(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """A csvde CSV (``DN`` first; UTF-8 with or without BOM, or UTF-16 as
+    ``csvde -u`` writes) as a validated DirectoryObjects frame, column-wise.
+
+    Raises:
+        SourceError: unreadable or malformed CSV (with pandas' line), no ``DN``
+            column, a duplicate or empty DN, a bad integer or boolean.
+    """
+    return _read_csv(path, "csvde")
+
+
+def read_get_aduser_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """A ``Get-ADObject``/``Get-ADUser … | Export-Csv`` CSV (optional ``#TYPE``
+    line; PowerShell property names; ``-join ';'`` multi-values) as a validated
+    DirectoryObjects frame, column-wise.
+
+    Raises:
+        SourceError: as :func:`read_csvde`, no ``DistinguishedName`` column, or
+            a column holding ``ADPropertyValueCollection`` instead of its values.
+    """
+    return _read_csv(path, "get-aduser")
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def _read_csv(path: str | os.PathLike[str], fmt: str) -> pd.DataFrame:
+    name = Path(path).name
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
     except OSError as exc:
         raise SourceError(f"cannot read the directory export {path}: {exc.strerror or exc}") from None
-    text = _decode(raw, path)
-    skip = 1 if text.startswith("#TYPE") else 0
+    encoding = _encoding_of(head)
+    skip = 1 if head.decode(encoding, errors="ignore").lstrip("\ufeff").startswith("#TYPE") else 0
     try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skiprows=skip)
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise SourceError(f"{path} is not a valid CSV export: {exc}") from None
-    names: dict[str, str] = {}
-    for c in df.columns:  # the first of synonyms wins (DN over distinguishedName, cn over name)
-        canonical = _ALIASES.get(c.casefold())
-        if canonical is not None and canonical not in names.values():
-            names[c] = canonical
-    df = df[list(names)].rename(columns=names)
-    if "dn" not in df.columns:
-        raise SourceError(f"{path} has no DN (csvde) or DistinguishedName (Get-ADUser) column")
-    for column in DIRECTORY_LISTS:
-        if column in df.columns and df[column].str.startswith(_COLLECTION).any():
-            raise SourceError(f"{path}: column {column} holds {_COLLECTION!r}, not its values; export it as "
-                              f"@{{n='{column}';e={{$_.{column} -join ';'}}}} (see the export commands in the README)")
-    n = len(df)
-    empty = pd.Series([""] * n, dtype="string")
-    col = {c: df[c].astype("string").str.strip() if c in df.columns else empty for c in DIRECTORY_COLUMNS}
-    out: dict[str, Any] = {c: col[c] for c in DIRECTORY_STRINGS}
-    if "cn" not in df.columns:
-        out["cn"] = col["dn"].str.extract(r"^\s*[A-Za-z]+=((?:\\.|[^,])*)", expand=False).fillna("")
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding=encoding,
+                            skiprows=skip, skip_blank_lines=True, engine="c")
+    except UnicodeDecodeError:
+        _decode(_read_bytes(path), encoding, path)  # raises with the line
+        raise SourceError(f"{name}: not {encoding} text") from None
+    except pd.errors.EmptyDataError:
+        raise SourceError(f"{name}: the file is empty (no CSV header)") from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise SourceError(f"{name}: not a valid CSV export: {_first_line(exc)}") from None
+    except OSError as exc:
+        raise SourceError(f"cannot read the directory export {path}: {exc.strerror or exc}") from None
+
+    if not isinstance(table.index, pd.RangeIndex):  # pandas took the first field as the index
+        raise SourceError(f"{name}: not a valid CSV export: the records have more fields than the header "
+                          f"(line {skip + 1}) has")
+    header = [str(c) for c in table.columns]
+    columns = _map_columns(header, fmt, name)
+    data = {canonical: table[original] for original, canonical in columns.items()}
+    first = skip + 2  # the physical line of data record 0 (when no value spans lines)
+
+    def where(i: int) -> str:
+        return f"record {i + 1} (line {first + i}, DN {data['dn'].iat[i]})"
+
+    if fmt == "get-aduser":
+        for original, canonical in columns.items():
+            if canonical in DIRECTORY_LISTS or canonical == "objectClass":
+                values = data[canonical].tolist()
+                if _COLLECTION in values:
+                    i = values.index(_COLLECTION)
+                    raise SourceError(
+                        f"{name}: column {original} holds {_COLLECTION!r} instead of its values ({where(i)}): "
+                        "Export-Csv writes a multi-valued property's type name. Re-export with the calculated "
+                        f"property @{{n='{original}';e={{$_.{original} -join ';'}}}} in Select-Object "
+                        "(the full command is in preflight.sources.directory.exports)"
+                    )
+    with _gc_paused():  # millions of new tuples: no use in the cyclic collector scanning them
+        for c in DIRECTORY_LISTS:
+            if c in data:
+                data[c] = _split_lists(data[c], c)
+        return _build(data, name, where)
+
+
+def _map_columns(header: list[str], fmt: str, name: str) -> dict[str, str]:
+    """Header name -> normalized column (unknown columns dropped). An LDAP name
+    wins over a PowerShell alias of the same column; two headers for one
+    column (``mail`` and ``Mail``) are an error."""
+    out: dict[str, str] = {}
+    taken: dict[str, str] = {}
+    if fmt == "csvde":
+        if not header or header[0].casefold() != "dn":
+            raise SourceError(f"{name}: a csvde export's first column is DN; this header starts {header[:1]}")
+        out[header[0]], taken["dn"] = "dn", header[0]
+        rest = header[1:]
+    else:
+        dn = [h for h in header if h.casefold() == "distinguishedname"]
+        if len(dn) != 1:
+            raise SourceError(f"{name}: a Get-ADObject/Get-ADUser export needs one DistinguishedName column; "
+                              f"found {len(dn)}")
+        out[dn[0]], taken["dn"] = "dn", dn[0]
+        rest = [h for h in header if h is not dn[0]]
+    for alias_pass in (False, True):
+        for h in rest:
+            key = h.strip().casefold()
+            canonical = (_PS_ALIASES if alias_pass and fmt == "get-aduser" else _LDAP_NAMES).get(key)
+            if canonical is None or canonical == "dn" or (alias_pass and canonical in taken):
+                continue  # csvde without -l also exports distinguishedName: the DN column is the one
+            if canonical in taken:
+                raise SourceError(f"{name}: columns {taken[canonical]} and {h} are both {canonical}")
+            out[h], taken[canonical] = canonical, h
+    return out
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _split_lists(column: pd.Series, attribute: str) -> pd.Series:
+    """A ``;``-joined column as tuples (``()`` when empty) through C-level
+    ``map`` calls of ``re.findall`` and ``tuple`` — no Python code per row.
+    objectClass (a handful of distinct values) is split once per distinct value."""
+    finder = _VALUE_RE.get(attribute, _PLAIN_VALUE_RE).findall
+    if attribute == "objectClass":
+        codes, uniques = pd.factorize(column, sort=False)
+        table = _tuples(list(map(tuple, map(finder, map(str.lower, uniques.tolist())))) + [()])
+        return pd.Series(table.take(codes), index=column.index, dtype=object)
+    return pd.Series(_tuples(list(map(tuple, map(finder, column.tolist())))), index=column.index, dtype=object)
+
+
+def _tuples(items: list[tuple]) -> np.ndarray:
+    """A 1-D object array of tuples (``np.array`` would make a 2-D array of equal-length ones)."""
+    return np.fromiter(items, dtype=object, count=len(items))
+
+
+# --------------------------------------------------------------------------- shared builder
+
+
+def _build(cols: dict[str, pd.Series], name: str, where: Callable[[int], str]) -> pd.DataFrame:
+    """The DirectoryObjects frame from raw text columns (strings, ints, bools as
+    written; lists already tuples), validated. Absent columns are empty; an
+    empty ``cn`` is the value of the DN's first RDN."""
+    dn = cols["dn"]
+    n = len(dn)
+    index = pd.RangeIndex(n)
+    dn_values = dn.tolist()
+    empty = list(_positions(dn_values, ""))
+    if empty:
+        raise SourceError(f"{name}: {where(empty[0])} has an empty DN")
+    folded = pd.Series(list(map(str.casefold, dn_values)), dtype=object)
+    dup = folded.duplicated()
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise SourceError(f"{name}: the DN {dn_values[i]} occurs twice ({where(i)})")
+
+    out: dict[str, Any] = {}
+    blank = pd.array([""] * n, dtype="string")
+    for c in DIRECTORY_STRINGS:
+        out[c] = cols[c].reset_index(drop=True).astype("string").array if c in cols else blank
+    missing_cn = (out["cn"] == "").to_numpy()
+    if missing_cn.any():  # not exported: the first RDN's value (cn is the RDN of users, contacts, groups)
+        rows = np.flatnonzero(missing_cn)
+        derived = _from_uniques([dn_values[i] for i in rows], _rdn_value, "string")
+        cn = out["cn"].copy()
+        cn[rows] = derived
+        out["cn"] = cn
     for c in DIRECTORY_LISTS:
-        values = col[c].str.lower() if c == "objectClass" else col[c]
-        split = _SPLIT.get(c, _SPLIT_PLAIN).split
-        out[c] = pd.Series([tuple(split(v)) if v else () for v in values.tolist()], dtype=object)
+        out[c] = cols[c].reset_index(drop=True) if c in cols else pd.Series(_tuples([()] * n), dtype=object)
     for c in DIRECTORY_INTS:
-        out[c] = pd.to_numeric(col[c].replace("", pd.NA), errors="coerce").astype("Int64")
-        bad = (col[c] != "") & out[c].isna()
-        if bad.any():
-            raise SourceError(f"{path}: {c} is not an integer on data row {int(bad.to_numpy().nonzero()[0][0]) + 1}")
-    flags = {"TRUE": True, "FALSE": False}
+        out[c] = _parse(cols.get(c), n, _int, "Int64", name, c, where, "an integer")
     for c in DIRECTORY_BOOLS:
-        out[c] = col[c].str.upper().map(flags).astype("boolean")
-    sid = col["hasMasterAccountSid"].str.upper()
-    out["hasMasterAccountSid"] = pd.array([True if v not in ("", "FALSE") else None for v in sid.tolist()], dtype="boolean")
-    frame = pd.DataFrame(out)
-    duplicated = frame["dn"].str.casefold().duplicated()
-    if duplicated.any():
-        raise SourceError(f"{path}: the DN {frame['dn'][duplicated].iloc[0]} occurs twice")
+        parse = _presence if c == "hasMasterAccountSid" else _bool
+        out[c] = _parse(cols.get(c), n, parse, "boolean", name, c, where, "TRUE or FALSE")
+    frame = pd.DataFrame(out, index=index, copy=False)
     try:
-        return DirectoryObjects.validate(frame)
-    except Exception as exc:  # pandera SchemaError
-        raise SourceError(f"{path}: unexpected values: {exc}") from None
+        # The columns' dtypes are the frame's, so a head sample checks them all; the
+        # schema's one per-row rule (unique dn) was checked above, case-insensitively,
+        # and string columns hold no NA by construction. Validating 10^6 rows whole
+        # would add ~1 s for nothing more.
+        DirectoryObjects.validate(frame.head(_VALIDATE_ROWS))
+        return frame
+    except Exception as exc:  # pandera SchemaError: a bug here, not in the file; keep the reason
+        raise SourceError(f"{name}: the export does not give valid directory data: {_first_line(exc)}") from None
 
 
-def _decode(data: bytes, path: Any, partial: bool = False) -> str:
-    """UTF-16 (with BOM, as ``csvde -u`` writes) or UTF-8 (BOM optional)."""
-    codec = "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
+def _parse(column: pd.Series | None, n: int, parse: Callable[[str], Any], dtype: str, name: str, attribute: str,
+           where: Callable[[int], str], expected: str):
+    """Parse each distinct text of ``column`` once; an unparsable one is an error at its first row."""
+    if column is None:
+        return pd.array([None] * n, dtype=dtype)
+    codes, uniques = pd.factorize(column, sort=False)
+    parsed = []
+    for k, text in enumerate(uniques.tolist()):
+        try:
+            parsed.append(parse(text))
+        except ValueError:
+            i = int(np.flatnonzero(codes == k)[0])
+            raise SourceError(f"{name}: {attribute} is {text!r}, not {expected}, in {where(i)}") from None
+    return pd.array(parsed + [None], dtype=dtype).take(codes)  # -1 -> the trailing None
+
+
+def _from_uniques(values: list[str], fn: Callable[[str], str], dtype: str):
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), sort=False)
+    return pd.array([fn(u) for u in uniques.tolist()] + [""], dtype=dtype).take(codes)
+
+
+def _int(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if text else None
+
+
+def _bool(text: str) -> bool | None:
+    text = text.strip().upper()
+    if not text:
+        return None
+    if text not in _BOOLS:
+        raise ValueError(text)
+    return _BOOLS[text]
+
+
+def _presence(text: str) -> bool | None:
+    """msExchMasterAccountSid: any value (X'hex', a SID, ``True``) is presence;
+    empty or ``False`` (the ``[bool]`` of an absent SID) is absence."""
+    return None if text.strip().upper() in ("", "FALSE") else True
+
+
+def _rdn_value(dn: str) -> str:
+    """The value of a DN's first RDN, unescaped (``CN=Doe\\, John,…`` -> ``Doe, John``)."""
+    m = _RDN_RE.match(dn)
+    if not m:
+        return ""
+    return _ESCAPE_RE.sub(_unescape, m.group(1)).strip()
+
+
+def _unescape(m: re.Match[str]) -> str:
+    s = m.group(1)
+    if len(s) == 1:
+        return s
     try:
-        return data.decode(codec, errors="ignore" if partial else "strict")
+        return bytes.fromhex(s.replace("\\", "")).decode("utf-8")
+    except ValueError:
+        return s
+
+
+def _positions(values: list[str], wanted: str) -> Iterable[int]:
+    start = 0
+    while True:
+        try:
+            i = values.index(wanted, start)
+        except ValueError:
+            return
+        yield i
+        start = i + 1
+
+
+
+# --------------------------------------------------------------------------- bytes and text
+
+
+def _read_bytes(path: str | os.PathLike[str]) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read the directory export {path}: {exc.strerror or exc}") from None
+
+
+def _encoding_of(head: bytes) -> str:
+    """UTF-16 with a BOM (``csvde -u``, ``ldifde -u``), BOM-less UTF-16LE (NULs
+    in every second byte), else UTF-8 with an optional BOM."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = head[:512]
+    if len(sample) >= 4 and sample[1::2].count(0) > len(sample) // 4 and sample[0::2].count(0) == 0:
+        return "utf-16-le"
+    return "utf-8-sig"
+
+
+def _decode(data: bytes, encoding: str, path: Any) -> str:
+    try:
+        return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise SourceError(f"{path} is not UTF-8 or UTF-16 text (byte offset {exc.start}); "
-                          "export with csvde -u or Export-Csv -Encoding UTF8") from None
+        unit = 2 if encoding.startswith("utf-16") else 1
+        line = data[: exc.start].decode(encoding, errors="ignore").count("\n") + 1 if unit == 2 \
+            else data[: exc.start].count(b"\n") + 1
+        raise SourceError(f"{Path(path).name}: line {line}: not {'UTF-16' if unit == 2 else 'UTF-8'} text "
+                          f"(byte offset {exc.start}); export with csvde -u / ldifde -u, or Export-Csv -Encoding UTF8"
+                          ) from None
 
 
-def _first_rdn(dn: str) -> str:
-    m = re.match(r"^\s*[A-Za-z]+=((?:\\.|[^,])*)", dn)
-    return m.group(1) if m else dn
+def _header_fields(line: str) -> list[str]:
+    try:
+        row = next(csv.reader([line]), [])
+    except csv.Error:
+        return []
+    return [f.strip().lstrip("\ufeff").casefold() for f in row]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _ldif_error(data: bytes, record_no: int, exc: BaseException) -> tuple[int, str]:
+    """The line and reason of an LDIF parse error in the ``record_no``-th record
+    (1-based; the parser counts a record when it starts parsing it)."""
+    blocks: list[list[tuple[int, bytes]]] = []
+    block: list[tuple[int, bytes]] = []
+    logical: tuple[int, bytes] | None = None
+    for number, raw in enumerate(data.splitlines(), start=1):
+        if raw.startswith(b" ") and logical is not None:
+            logical = (logical[0], logical[1] + raw[1:])
+            continue
+        if logical is not None and not logical[1].startswith(b"#"):
+            block.append(logical)
+        logical = None
+        if not raw.strip():
+            if block:
+                blocks.append(block)
+                block = []
+            continue
+        logical = (number, raw)
+    if logical is not None and not logical[1].startswith(b"#"):
+        block.append(logical)
+    if block:
+        blocks.append(block)
+    if not 1 <= record_no <= len(blocks):
+        return (blocks[-1][0][0] if blocks else 1), _first_line(exc)
+    lines = blocks[record_no - 1]
+    for number, text in lines:
+        attr, _, value = text.partition(b":")
+        if attr.strip().lower() == b"changetype" and value.strip().lower() != b"add":
+            kind = value.strip().decode("ascii", "replace")
+            return number, f"a 'changetype: {kind}' change record, not an export (give the output of ldifde -f)"
+    for number, text in lines:
+        if b":" not in text:
+            shown = text[:60].decode("utf-8", "replace")
+            return number, f"{shown!r} is not 'attribute: value'"
+        attr, _, value = text.partition(b":")
+        if value.startswith(b":"):
+            try:
+                base64.b64decode(value[1:].strip(), validate=True)
+            except (binascii.Error, ValueError):
+                return number, f"the base64 value of {attr.decode('ascii', 'replace')} does not decode"
+    return lines[0][0], _first_line(exc)

@@ -1,4 +1,4 @@
-"""Live Active Directory over LDAP (ldap3): the :class:`LdapSource` directory source.
+"""Live Active Directory over LDAP (ldap3 or python-ldap): the :class:`LdapSource` directory source.
 
 How to connect
 --------------
@@ -51,7 +51,34 @@ Configuration keys (``LdapSource.from_config``)
 defaultNamingContext), ``bind_user``, ``password_env``, ``ca_file``,
 ``tls_server_name``, ``starttls`` (bool; ldap:// always uses StartTLS, ``false``
 there is refused), ``insecure_no_tls_verify`` (bool), ``connect_timeout`` (s, 10),
-``receive_timeout`` (s, 30; whole seconds, at least 1), ``page_size`` (1000), ``chunk_size`` (150).
+``receive_timeout`` (s, 30; whole seconds, at least 1), ``page_size`` (1000), ``chunk_size`` (150),
+``backend`` (``"auto"``, ``"ldap3"`` or ``"python-ldap"``; default ``"auto"``).
+
+Backends
+--------
+``ldap3`` (pure Python, always installed) or ``python-ldap`` (the optional
+``fast-ldap`` extra: ``pip install preflight[fast-ldap]``; it wraps the C
+OpenLDAP client library, needs ``libldap`` at run time and ``libldap2-dev
+libsasl2-dev`` to build, and decodes results several times faster — it matters
+for whole-directory reads). ``auto`` takes python-ldap when it can be imported,
+else ldap3; ``python-ldap`` when it is not installed is a SourceError. Both
+behave the same: LDAPS or StartTLS only, the certificate verified against
+``ca_file`` or the system store (for python-ldap: ``OPT_X_TLS_REQUIRE_CERT =
+DEMAND``, ``OPT_X_TLS_CACERTFILE``, a new TLS context per connection), simple
+bind, ``connect_timeout`` (``OPT_NETWORK_TIMEOUT``) and ``receive_timeout`` (``OPT_TIMEOUT`` and the
+per-page result wait), paged searches (``SimplePagedResultsControl``, marked
+critical), escaped filters, the ``searches`` counter, every error a
+SourceError without the password. With python-ldap an ldaps:// source first
+makes one TLS handshake of its own (bounded by the timeouts), because libldap
+would wait forever on a server that accepts and never answers; and libldap
+names no cause for a refused certificate, so after such a failure one ldap3
+handshake (no bind) finds the reason for the message.
+
+Two cases always use ldap3, whatever ``backend`` says (logged at INFO): a
+``tls_server_name`` that differs from the URL's host — the OpenLDAP client
+library checks the certificate against the host it connects to and has no way
+to connect to one name and verify another — and Kerberos (no ``bind_user``).
+``LdapSource.backend`` tells which backend a source uses.
 
 How it searches
 ---------------
@@ -107,6 +134,7 @@ _BIND_HINTS = {
     "confidentialityRequired": " (the server wants a TLS channel it accepts)",
 }
 _DEFAULTS = {"connect_timeout": 10.0, "receive_timeout": 30.0, "page_size": 1000, "chunk_size": 150}
+BACKENDS = ("auto", "ldap3", "python-ldap")
 
 
 class LdapSource:
@@ -137,6 +165,7 @@ class LdapSource:
         receive_timeout: float = 30.0,
         page_size: int = 1000,
         chunk_size: int = 150,
+        backend: str = "auto",
     ):
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
@@ -172,6 +201,30 @@ class LdapSource:
         self.chunk_size = int(chunk_size)
         self.searches = 0
         self._conn: Any = None
+        #: The backend this source uses: ``"ldap3"`` or ``"python-ldap"`` (see the module docstring).
+        self.backend = self._choose_backend(str(backend or "auto").strip().lower())
+
+    def _choose_backend(self, wanted: str) -> str:
+        if wanted not in BACKENDS:
+            raise SourceError(f"directory source {self.url}: backend {wanted!r} is not one of "
+                              f"{', '.join(BACKENDS)}")
+        if wanted == "ldap3":
+            return "ldap3"
+        if not _python_ldap_available():
+            if wanted == "python-ldap":
+                raise SourceError(f"directory source {self.url}: backend python-ldap is not installed "
+                                  "(pip install preflight[fast-ldap]; it needs libldap), or use backend ldap3")
+            return "ldap3"
+        why = None
+        if self.tls_server_name and self.tls_server_name.casefold() != self.host.casefold():
+            why = "tls_server_name differs from the host (libldap verifies the name it connects to)"
+        elif not self.bind_user:
+            why = "Kerberos binds go through ldap3"
+        if why:
+            (log.info if wanted == "python-ldap" else log.debug)("%s: using ldap3, not python-ldap: %s",
+                                                                self.url, why)
+            return "ldap3"
+        return "python-ldap"
 
     @classmethod
     def from_config(cls, d: dict[str, Any]) -> LdapSource:
@@ -194,6 +247,7 @@ class LdapSource:
             tls_server_name=d.get("tls_server_name"),
             starttls=d.get("starttls"),
             insecure_no_tls_verify=bool(d.get("insecure_no_tls_verify", False)),
+            backend=str(d.get("backend", "auto")),
             **opts,
         )
 
@@ -202,7 +256,7 @@ class LdapSource:
     def lookup(self, addresses: Iterable[str]) -> pd.DataFrame:
         """Objects whose ``mail`` or an ``smtp:`` proxy address is one of ``addresses``
         (AD compares case-insensitively), as a DirectoryObjects frame."""
-        from ldap3.utils.conv import escape_filter_chars
+        escape_filter_chars = self._escaper()
 
         def clause(a: str) -> str:
             v = escape_filter_chars(a)
@@ -212,15 +266,23 @@ class LdapSource:
 
     def lookup_dns(self, dns: Iterable[str]) -> pd.DataFrame:
         """Objects with these distinguished names."""
-        from ldap3.utils.conv import escape_filter_chars
+        escape_filter_chars = self._escaper()
 
         return self._batched(_unique(dns), lambda d: f"(distinguishedName={escape_filter_chars(d)})")
 
     def lookup_reports(self, manager_dns: Iterable[str]) -> pd.DataFrame:
         """Objects whose ``manager`` is one of ``manager_dns``."""
-        from ldap3.utils.conv import escape_filter_chars
+        escape_filter_chars = self._escaper()
 
         return self._batched(_unique(manager_dns), lambda d: f"(manager={escape_filter_chars(d)})")
+
+    def _escaper(self) -> Callable[[str], str]:
+        """RFC 4515 escaping of a filter value (``\\ * ( )`` and NUL), from the backend's library."""
+        if self.backend == "python-ldap":
+            from ldap.filter import escape_filter_chars as escape
+        else:
+            from ldap3.utils.conv import escape_filter_chars as escape
+        return escape
 
     def read_all(self, base: str | None = None) -> pd.DataFrame:
         """Every object under ``base`` (default: every configured base DN)."""
@@ -246,15 +308,7 @@ class LdapSource:
     def base_dns(self) -> list[str]:
         """The configured base DNs, or the server's defaultNamingContext (read once)."""
         if self._base_dns is None:
-            conn = self._connection()
-            self.searches += 1
-            ok = self._call(lambda: conn.search("", "(objectClass=*)", search_scope="BASE",
-                                                attributes=["defaultNamingContext"]), "reading the rootDSE")
-            values = []
-            if ok:
-                for r in conn.response or ():
-                    if r.get("type") == "searchResEntry":
-                        values = [_text(v) for v in r["raw_attributes"].get("defaultNamingContext", [])]
+            values = [_text(v) for v in self._root_dse("defaultNamingContext")]
             if not values:
                 raise SourceError(f"LDAP server {self.url}: the rootDSE names no defaultNamingContext; give base_dn")
             self._base_dns = values[:1]
@@ -264,8 +318,7 @@ class LdapSource:
         """Unbind (safe to call more than once)."""
         conn, self._conn = self._conn, None
         if conn is not None:
-            with contextlib.suppress(Exception):  # closing a dead connection
-                conn.unbind()
+            _close_quietly(conn)
 
     def __enter__(self) -> LdapSource:
         return self
@@ -274,20 +327,26 @@ class LdapSource:
         self.close()
 
     def __repr__(self) -> str:
-        return f"LdapSource({self.url!r}, bind_user={self.bind_user!r})"
+        return f"LdapSource({self.url!r}, bind_user={self.bind_user!r}, backend={self.backend!r})"
 
-    def _tls(self) -> Any:
-        import ldap3
-
+    def _check_tls_settings(self) -> bool:
+        """True when the certificate is to be verified (warns loudly when not); checks ca_file exists."""
         if self.insecure_no_tls_verify:
             message = (f"INSECURE: TLS certificate verification is OFF for {self.url} (insecure_no_tls_verify): "
                        "anyone between you and the server can pose as it and read the bind password and the "
                        "directory data")
             log.warning(message)
-            warnings.warn(message, UserWarning, stacklevel=3)
-            return ldap3.Tls(validate=ssl.CERT_NONE)
+            warnings.warn(message, UserWarning, stacklevel=4)
+            return False
         if self.ca_file and not os.path.isfile(self.ca_file):
             raise SourceError(f"LDAP server {self.url}: ca_file {self.ca_file} does not exist")
+        return True
+
+    def _tls(self) -> Any:
+        import ldap3
+
+        if not self._check_tls_settings():
+            return ldap3.Tls(validate=ssl.CERT_NONE)
         return ldap3.Tls(
             validate=ssl.CERT_REQUIRED,
             ca_certs_file=self.ca_file,
@@ -322,6 +381,9 @@ class LdapSource:
 
     def _connection(self) -> Any:
         if self._conn is not None:
+            return self._conn
+        if self.backend == "python-ldap":
+            self._conn = self._connect_python_ldap()
             return self._conn
         import ldap3
         from ldap3.core.exceptions import LDAPException
@@ -366,11 +428,101 @@ class LdapSource:
         self._conn = conn
         return conn
 
+    def _connect_python_ldap(self) -> Any:
+        """A bound python-ldap connection (same TLS, timeout and error rules as the ldap3 one)."""
+        import ldap
+
+        verify = self._check_tls_settings()
+        password = self._password()  # bind_user is set: without one the backend is ldap3
+        how = f"as {self.bind_user}"
+        if self.use_ssl:
+            self._answers_tls(how)
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        conn = ldap.initialize(f"{'ldaps' if self.use_ssl else 'ldap'}://{host}:{self.port}", bytes_mode=False)
+        try:
+            conn.set_option(ldap.OPT_PROTOCOL_VERSION, ldap.VERSION3)
+            conn.set_option(ldap.OPT_REFERRALS, 0)
+            conn.set_option(ldap.OPT_NETWORK_TIMEOUT, self.connect_timeout)
+            conn.set_option(ldap.OPT_TIMEOUT, self.receive_timeout)
+            conn.set_option(ldap.OPT_X_TLS_REQUIRE_CERT, ldap.OPT_X_TLS_DEMAND if verify else ldap.OPT_X_TLS_NEVER)
+            if self.ca_file:
+                conn.set_option(ldap.OPT_X_TLS_CACERTFILE, self.ca_file)
+            conn.set_option(ldap.OPT_X_TLS_NEWCTX, 0)  # last: builds this connection's TLS context
+            if not self.use_ssl:
+                try:
+                    conn.start_tls_s()
+                except ldap.LDAPError as exc:
+                    doing = "StartTLS failed, refusing to continue without TLS"
+                    raise SourceError(self._tls_probe(exc, doing) or self._why(exc, doing)) from None
+            try:
+                conn.simple_bind_s(self.bind_user, password)
+            except (ldap.INVALID_CREDENTIALS, ldap.STRONG_AUTH_REQUIRED, ldap.CONFIDENTIALITY_REQUIRED,
+                    ldap.INAPPROPRIATE_AUTH, ldap.UNWILLING_TO_PERFORM) as exc:
+                desc, msg = _pyldap_result(exc)
+                raise SourceError(f"LDAP server {self.url}: bind {how} failed: "
+                                  f"{desc}{': ' + _short(msg) if msg else ''}{_BIND_HINTS.get(desc, '')}") from None
+        except SourceError as exc:
+            _close_quietly(conn)
+            raise SourceError(_scrub(str(exc), password)) from None
+        except (ldap.LDAPError, OSError) as exc:
+            _close_quietly(conn)
+            reason = self._tls_probe(exc, f"connecting {how}") or self._why(exc, f"connecting {how}")
+            raise SourceError(_scrub(reason, password)) from None
+        del password
+        log.debug("connected to %s %s (python-ldap)", self.url, how)
+        return conn
+
+    def _answers_tls(self, how: str) -> None:
+        """libldap's LDAPS handshake waits forever (spinning) on a server that accepts the connection and
+        never answers: check first, within connect_timeout / receive_timeout, that the server completes a
+        TLS handshake (certificate not checked here; libldap checks it right after)."""
+        import socket
+
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        try:
+            with socket.create_connection((self.host, self.port), timeout=self.connect_timeout) as raw:
+                raw.settimeout(max(1, math.ceil(self.receive_timeout)))
+                with ctx.wrap_socket(raw, server_hostname=self.host):
+                    pass
+        except OSError as exc:
+            raise SourceError(self._why(exc, f"connecting {how}")) from None
+
+    def _tls_probe(self, exc: BaseException, doing: str) -> str | None:
+        """libldap reports a failed certificate check only as "Can't contact LDAP server (unknown error
+        code)": when python-ldap failed that way, repeat the TLS handshake with ldap3 (same settings, no
+        bind, no password) and return its reason, or None when that tells nothing more."""
+        if self.insecure_no_tls_verify or not _is_pyldap_error(exc) or _pyldap_code(exc) not in (-1, -11):
+            return None
+        low = _pyldap_text(exc).lower()
+        if "refused" in low or "timed out" in low or "timeout" in low:
+            return None
+        import ldap3
+        from ldap3.core.exceptions import LDAPException
+
+        server = ldap3.Server(self.host, port=self.port, use_ssl=self.use_ssl, tls=self._tls(),
+                              get_info=ldap3.NONE, connect_timeout=self.connect_timeout)
+        probe = ldap3.Connection(server, read_only=True, raise_exceptions=False,
+                                 receive_timeout=max(1, math.ceil(self.receive_timeout)))
+        try:
+            probe.open()
+            if not self.use_ssl:
+                probe.start_tls()
+        except (LDAPException, OSError) as probe_exc:
+            return self._why(probe_exc, doing)
+        finally:
+            _close_quietly(probe)
+        return None
+
     def _why(self, exc: BaseException, doing: str) -> str:
-        text = str(exc)
+        text = _pyldap_text(exc) if _is_pyldap_error(exc) else str(exc)
         low = text.lower()
-        if "certificate_verify_failed" in low or "certificate verify failed" in low:
-            detail = re.search(r"certificate verify failed: ([^(')\]]+)", text)
+        if "hostname mismatch" in low or "hostname does not match" in low:
+            cause = (f"the TLS certificate does not name {self.host}; connect by the name in the certificate "
+                     "or give tls_server_name")
+        elif "certificate_verify_failed" in low or "certificate verify failed" in low:
+            detail = re.search(r"certificate verify failed[:(]\s*([^(')\]]+)", text)
             cause = (f"the TLS certificate could not be verified ({detail.group(1).strip() if detail else 'untrusted'});"
                      " give ca_file (the CA that issued the DC's certificate)")
         elif type(exc).__name__ == "LDAPCertificateError" or "doesn't match any name" in low:
@@ -381,7 +533,7 @@ class LdapSource:
         elif "refused" in low:
             cause = "connection refused (nothing listens on that port, or a firewall rejects it)"
         elif "timed out" in low or "timeout" in low:
-            if "while opening" in low:  # the TCP connect itself
+            if "while opening" in low or "(connect)" in low:  # the TCP connect / TLS handshake
                 cause = f"no connection within {self.connect_timeout:g} s (timed out)"
             else:
                 cause = f"no answer within {max(1, math.ceil(self.receive_timeout))} s (timed out)"
@@ -399,11 +551,93 @@ class LdapSource:
         except (LDAPException, OSError) as exc:
             self.close()
             raise SourceError(self._why(exc, doing)) from None
+        except Exception as exc:
+            if not _is_pyldap_error(exc):
+                raise
+            self.close()
+            raise SourceError(self._why(exc, doing)) from None
 
     # -- searching -------------------------------------------------------------------------------------------
 
     def _paged(self, base: str, search_filter: str) -> Iterator[dict[str, Any]]:
         """Decoded objects of a paged subtree search under ``base``."""
+        for dn, raw in self._search(base, search_filter, ATTRIBUTES):
+            yield _decode(dn, raw)
+
+    # -- the backend seam: _search (paged subtree search) and _root_dse, one implementation per backend --------
+
+    def _search(self, base: str, search_filter: str, attributes: Iterable[str]
+                ) -> Iterator[tuple[str, dict[str, list[bytes]]]]:
+        """``(dn, {attribute: [raw values]})`` of a paged subtree search; each page counts one search."""
+        if self.backend == "python-ldap":
+            return self._search_python_ldap(base, search_filter, list(attributes))
+        return self._search_ldap3(base, search_filter, list(attributes))
+
+    def _root_dse(self, attribute: str) -> list[bytes]:
+        """Raw values of one rootDSE attribute (one base-scope search)."""
+        conn = self._connection()
+        self.searches += 1
+        if self.backend == "python-ldap":
+            import ldap
+
+            res = self._call(lambda: conn.search_ext_s("", ldap.SCOPE_BASE, "(objectClass=*)", [attribute],
+                                                       timeout=self.receive_timeout), "reading the rootDSE")
+            for dn, attrs in res or ():
+                if dn is not None:
+                    return [v for k, vs in attrs.items() if k.casefold() == attribute.casefold() for v in vs]
+            return []
+        ok = self._call(lambda: conn.search("", "(objectClass=*)", search_scope="BASE",
+                                            attributes=[attribute]), "reading the rootDSE")
+        if ok:
+            for r in conn.response or ():
+                if r.get("type") == "searchResEntry":
+                    return list(r["raw_attributes"].get(attribute, []))
+        return []
+
+    def _page_failed(self, base: str, pages: int, code: int, text: str) -> SourceError:
+        if code == 32:  # noSuchObject: the base does not exist
+            return SourceError(f"LDAP server {self.url}: base DN {base} does not exist")
+        hint = ""
+        if code == 4:
+            hint = " (the server cut the result although paging was requested)"
+        elif code == 12:
+            hint = " (the server does not support paged searches)"
+        return SourceError(f"LDAP server {self.url}: searching {base} failed (page {pages}): {text}{hint}")
+
+    def _search_python_ldap(self, base: str, search_filter: str, attributes: list[str]
+                            ) -> Iterator[tuple[str, dict[str, list[bytes]]]]:
+        import ldap
+        from ldap.controls import SimplePagedResultsControl
+
+        conn = self._connection()
+        control = SimplePagedResultsControl(criticality=True, size=self.page_size, cookie=b"")
+        pages = 0
+        while True:
+            self.searches += 1
+            pages += 1
+            try:
+                msgid = conn.search_ext(base, ldap.SCOPE_SUBTREE, search_filter, attributes,
+                                        serverctrls=[control])
+                _, data, _, controls = conn.result3(msgid, all=1, timeout=self.receive_timeout)
+            except (ldap.TIMEOUT, ldap.SERVER_DOWN, ldap.CONNECT_ERROR, OSError) as exc:
+                self.close()
+                raise SourceError(self._why(exc, f"searching {base}")) from None
+            except ldap.LDAPError as exc:
+                self.close()
+                code = _pyldap_code(exc)
+                desc, msg = _pyldap_result(exc)
+                raise self._page_failed(base, pages, code, f"{desc}: {_short(msg)}" if msg else desc) from None
+            for dn, attrs in data or ():
+                if dn is not None:  # None: a search reference (referrals are not chased)
+                    yield dn, attrs
+            cookie = next((c.cookie for c in controls or () if c.controlType == SimplePagedResultsControl.controlType),
+                          None)
+            if not cookie:
+                return
+            control.cookie = cookie
+
+    def _search_ldap3(self, base: str, search_filter: str, attributes: list[str]
+                      ) -> Iterator[tuple[str, dict[str, list[bytes]]]]:
         import ldap3
 
         conn = self._connection()
@@ -414,25 +648,17 @@ class LdapSource:
             pages += 1
             self._call(
                 lambda cookie=cookie: conn.search(base, search_filter, search_scope=ldap3.SUBTREE,
-                                                  attributes=list(ATTRIBUTES), paged_size=self.page_size,
+                                                  attributes=attributes, paged_size=self.page_size,
                                                   paged_cookie=cookie),
                 f"searching {base}",
             )
             result = conn.result or {}
             code = result.get("result")
-            if code == 32:  # noSuchObject: the base does not exist
-                raise SourceError(f"LDAP server {self.url}: base DN {base} does not exist")
             if code not in (0, None):
-                hint = ""
-                if code == 4:
-                    hint = " (the server cut the result although paging was requested)"
-                elif code == 12:
-                    hint = " (the server does not support paged searches)"
-                raise SourceError(f"LDAP server {self.url}: searching {base} failed (page {pages}): "
-                                  f"{_result(conn)}{hint}")
+                raise self._page_failed(base, pages, code, _result(conn))
             for r in conn.response or ():
                 if r.get("type") == "searchResEntry":
-                    yield _decode(r["dn"], r["raw_attributes"])
+                    yield r["dn"], r["raw_attributes"]
             control = (result.get("controls") or {}).get(_PAGED_OID)
             cookie = control["value"]["cookie"] if control else None
             if not cookie:
@@ -517,6 +743,62 @@ def _scrub(text: str, secret: str) -> str:
 
 
 def _close_quietly(conn: Any) -> None:
+    if hasattr(conn, "unbind_s"):  # python-ldap
+        with contextlib.suppress(Exception):
+            conn.unbind_s()
+        return
     conn.password = None
     with contextlib.suppress(Exception):
         conn.unbind()
+
+
+_PYLDAP: list[Any] = []
+
+
+def _python_ldap_available() -> bool:
+    """Whether python-ldap (module ``ldap``, with libldap) can be imported (checked once)."""
+    if not _PYLDAP:
+        try:
+            import ldap
+            from ldap.controls import SimplePagedResultsControl  # noqa: F401
+        except ImportError:
+            _PYLDAP.append(None)
+        else:
+            _PYLDAP.append(ldap)
+    return _PYLDAP[0] is not None
+
+
+def _is_pyldap_error(exc: BaseException) -> bool:
+    mod = sys.modules.get("ldap")
+    return mod is not None and isinstance(exc, getattr(mod, "LDAPError", ()))
+
+
+def _pyldap_info(exc: BaseException) -> dict[str, Any]:
+    arg = exc.args[0] if exc.args else None
+    return arg if isinstance(arg, dict) else {"desc": str(arg or type(exc).__name__)}
+
+
+def _pyldap_code(exc: BaseException) -> int:
+    code = _pyldap_info(exc).get("result")
+    return code if isinstance(code, int) else -1
+
+
+def _pyldap_result(exc: BaseException) -> tuple[str, str]:
+    """(ldap3-style result name, e.g. ``invalidCredentials``, and the server's message) of a python-ldap error."""
+    from ldap3.core.results import RESULT_CODES
+
+    info = _pyldap_info(exc)
+    code = _pyldap_code(exc)
+    desc = RESULT_CODES.get(code) or str(info.get("desc") or type(exc).__name__)
+    return desc, str(info.get("info") or "").strip()
+
+
+def _pyldap_text(exc: BaseException) -> str:
+    """A python-ldap client-side error (server down, TLS, timeout) as one line for :meth:`LdapSource._why`."""
+    info = _pyldap_info(exc)
+    parts = [str(info.get("desc") or type(exc).__name__)]
+    if info.get("info"):
+        parts.append(str(info["info"]))
+    if isinstance(info.get("errno"), int):
+        parts.append(os.strerror(info["errno"]))
+    return ": ".join(parts)
