@@ -5,24 +5,30 @@ OpenLDAP (tests/servers/slapd.py: AD-like schema, LDAPS, AD's 1,000-entry page l
 resolved with ``LdapSource.lookup`` — batched OR-filters of ``chunk_size`` addresses, paged — against a
 baseline of one search per address (the same source with ``chunk_size=1``), interleaved in the same run,
 over one already-bound connection each, for each backend (ldap3; python-ldap when installed). Goal: <= 25
-searches and >= 10x faster for the batch.
+searches and >= 10x faster for the batch. Loopback has no network latency, which favours the per-address
+loop, so the lookups run twice: on loopback, and through a proxy that delays every chunk of bytes by half
+of ``--rtt-ms`` (default 1 ms round trip, a LAN; a WAN link to a domain controller is 10-50 ms) in each
+direction.
 
 Then the whole-directory read used by scans: ``LdapSource.read_all()`` of every object under the base DN
 (paged, 1,000 per page) per backend, against the C client ``ldapsearch -x -E pr=1000/noprompt`` doing the
 same search (same filter, same attributes, LDAPS, certificate verified with LDAPTLS_CACERT, output to
 /dev/null), interleaved in the same run; entries/s and ratios. Needs ``ldap-utils`` for ldapsearch.
 
-Run: ``python benchmarks/bench_ldap.py [--mailboxes N] [--batch N] [--runs N]`` (needs Debian ``slapd``).
+Run: ``python benchmarks/bench_ldap.py [--mailboxes N] [--batch N] [--runs N] [--rtt-ms MS]`` (needs Debian
+``slapd``).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -59,6 +65,84 @@ def timed_read_all(src: LdapSource) -> tuple[float, int]:
     return time.perf_counter() - t0, n
 
 
+class DelayProxy:
+    """A TCP proxy on 127.0.0.1 that forwards each chunk of bytes ``delay`` seconds after it arrives, in both
+    directions (order kept): a link with a round trip of ``2 * delay`` in front of ``(host, port)``."""
+
+    def __init__(self, host: str, port: int, delay: float) -> None:
+        self.target, self.delay = (host, port), delay
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        threading.Thread(target=self._run, args=(ready,), daemon=True).start()
+        ready.wait()
+
+    def _run(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.server = self.loop.run_until_complete(asyncio.start_server(self._client, "127.0.0.1", 0))
+        self.port = self.server.sockets[0].getsockname()[1]
+        ready.set()
+        self.loop.run_forever()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        try:
+            await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+        except asyncio.CancelledError:  # stop()
+            pass
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while chunk := await reader.read(65536):
+                self.loop.call_later(self.delay, writer.write, chunk)
+        finally:
+            self.loop.call_later(self.delay, writer.close)
+
+    def stop(self) -> None:
+        async def shutdown() -> None:
+            self.server.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def compare_lookups(server: slapd.Slapd, backend: str, addresses: list[str], runs: int, url: str | None = None
+                    ) -> tuple[list, list]:
+    """Interleaved timings of the batched lookup and the per-address loop (``url``: connect there instead)."""
+    more = {"source": url} if url else {}
+    batched = LdapSource.from_config({**server.config(PASSWORD_ENV, backend=backend), **more})
+    single = LdapSource.from_config({**server.config(PASSWORD_ENV, backend=backend, chunk_size=1), **more})
+    assert batched.backend == single.backend == backend
+    for src in (batched, single):  # connect, bind, warm caches
+        src.lookup(addresses[:10])
+    ours, base = [], []
+    for _ in range(runs):
+        ours.append(timed_lookup(batched, addresses))
+        base.append(timed_lookup(single, addresses))
+    batched.close()
+    single.close()
+    return ours, base
+
+
+def print_lookups(title: str, lookups: dict[str, tuple[list, list]]) -> set[int]:
+    print(title)
+    founds = set()
+    for backend, (ours, base) in lookups.items():
+        (_, n_ours, found), (_, n_base, found_base) = ours[0], base[0]
+        if found != found_base:
+            raise SystemExit(f"{backend}: results differ: batched found {found}, one-per-address found {found_base}")
+        founds.add(found)
+        m_ours = statistics.median(t for t, _, _ in ours)
+        m_base = statistics.median(t for t, _, _ in base)
+        print(f"  [{backend:11s}] lookup (chunk_size=150)  {n_ours:5d} searches {m_ours * 1000:7.0f} ms   "
+              f"per-address loop {n_base:5d} searches {m_base * 1000:7.0f} ms   "
+              f"ratio {n_base / n_ours:4.0f}x fewer, {m_base / m_ours:5.1f}x faster   ({found:,} objects found)")
+    return founds
+
+
 def timed_ldapsearch(server: slapd.Slapd) -> tuple[float, int]:
     """The C client on the same search as read_all: every object under the base, LdapSource's attributes."""
     cmd = [shutil.which("ldapsearch") or "ldapsearch", "-LLL", "-H", server.url, "-x", "-D", server.reader_dn,
@@ -79,6 +163,7 @@ def main() -> None:
     ap.add_argument("--mailboxes", type=int, default=20_000)
     ap.add_argument("--batch", type=int, default=2_000)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--rtt-ms", type=float, default=1.0, help="round trip of the simulated link (ms)")
     args = ap.parse_args()
 
     backends = ["ldap3"] + (["python-ldap"] if _python_ldap_available() else [])
@@ -86,6 +171,7 @@ def main() -> None:
     t0 = time.perf_counter()
     server = slapd.start_slapd(slapd.mailbox_entries(args.mailboxes))
     lookups: dict[str, tuple[list, list]] = {}
+    delayed: dict[str, tuple[list, list]] = {}
     reads: dict[str, list[tuple[float, int]]] = {b: [] for b in backends}
     c_reads: list[tuple[float, int]] = []
     try:
@@ -95,18 +181,14 @@ def main() -> None:
         (server.workdir / "bench-password").write_text(server.reader_password)  # ldapsearch -y (no newline)
         addresses = batch(args.mailboxes, args.batch)
         for backend in backends:
-            batched = LdapSource.from_config(server.config(PASSWORD_ENV, backend=backend))
-            single = LdapSource.from_config(server.config(PASSWORD_ENV, backend=backend, chunk_size=1))
-            assert batched.backend == single.backend == backend
-            for src in (batched, single):  # connect, bind, warm caches
-                src.lookup(addresses[:10])
-            ours, base = [], []
-            for _ in range(args.runs):
-                ours.append(timed_lookup(batched, addresses))
-                base.append(timed_lookup(single, addresses))
-            batched.close()
-            single.close()
-            lookups[backend] = (ours, base)
+            lookups[backend] = compare_lookups(server, backend, addresses, args.runs)
+        proxy = DelayProxy(server.host, server.port, args.rtt_ms / 2000)
+        try:
+            url = f"ldaps://{server.host}:{proxy.port}"
+            for backend in backends:
+                delayed[backend] = compare_lookups(server, backend, addresses, args.runs, url)
+        finally:
+            proxy.stop()
         readers = {b: LdapSource.from_config(server.config(PASSWORD_ENV, backend=b)) for b in backends}
         for src in readers.values():
             src.lookup(addresses[:10])  # connect and bind outside the timing
@@ -120,18 +202,9 @@ def main() -> None:
     finally:
         server.stop()
 
-    print(f"{args.batch:,}-row batch, median of {args.runs} interleaved runs (goal <= 25 searches, >= 10x faster):")
-    founds = set()
-    for backend, (ours, base) in lookups.items():
-        (_, n_ours, found), (_, n_base, found_base) = ours[0], base[0]
-        if found != found_base:
-            raise SystemExit(f"{backend}: results differ: batched found {found}, one-per-address found {found_base}")
-        founds.add(found)
-        m_ours = statistics.median(t for t, _, _ in ours)
-        m_base = statistics.median(t for t, _, _ in base)
-        print(f"  [{backend:11s}] lookup (chunk_size=150)  {n_ours:5d} searches {m_ours * 1000:7.0f} ms   "
-              f"per-address loop {n_base:5d} searches {m_base * 1000:7.0f} ms   "
-              f"ratio {n_base / n_ours:4.0f}x fewer, {m_base / m_ours:5.1f}x faster   ({found:,} objects found)")
+    head = f"{args.batch:,}-row batch, median of {args.runs} interleaved runs (goal <= 25 searches, >= 10x faster)"
+    founds = print_lookups(f"{head}, loopback:", lookups)
+    founds |= print_lookups(f"{head}, through a link with a {args.rtt_ms:g} ms round trip:", delayed)
     if len(founds) != 1:
         raise SystemExit(f"backends found different numbers of objects: {founds}")
 
