@@ -150,7 +150,7 @@ def main() -> None:
         n_loop = loop_rules(objects)
         t_loop = time.perf_counter() - t
         print(f"{args.loop_objects:,} objects, rules only, same run:")
-        print(f"  vectorized engine (pandas)   {t_vec * 1000:8.0f} ms   {len(vec):,} failing values")
+        print(f"  column engine (pyarrow)      {t_vec * 1000:8.0f} ms   {len(vec):,} failing values")
         print(f"  per-object Python loop       {t_loop * 1000:8.0f} ms   {n_loop:,} failing values "
               "(it flags the later objects of a duplicate set only)")
         print(f"  ratio                        {t_loop / t_vec:8.1f}x faster")

@@ -6,6 +6,12 @@ import json
 
 from ..model import Report
 
+#: Above this many findings the JSON is written on one line: Python's indenting encoder is pure
+#: Python and about ten times slower than the compact one (a 10^6-object IdFix scan: 2 s against 0.2 s).
+PRETTY_MAX_FINDINGS = 10_000
+
 
 def render(report: Report, **_: object) -> str:
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    data = report.to_dict()
+    indent = 2 if len(data["findings"]) <= PRETTY_MAX_FINDINGS else None
+    return json.dumps(data, indent=indent, ensure_ascii=False) + "\n"

@@ -3,8 +3,11 @@
 Microsoft's IdFix runs, per attribute, a chain of rules; each failing rule
 records its error type and passes its corrected value to the next, so the
 proposed value (IdFix's UPDATE column) is the value after the whole chain. This
-module keeps those semantics over pandas Series: one pass per rule per
-attribute over every value at once, no per-object loop.
+module keeps those semantics over whole columns: one pass per rule per attribute
+over every value at once with pyarrow's compute kernels (regular expressions in
+RE2, so no Python code runs per value); the few failing values are repaired on
+their own. Patterns are written so that RE2 and Python's ``re`` read them alike
+(:data:`WHITE_SPACE` spells out .NET's ``\s``).
 
 Facts from microsoft/idfix (``Rules/MultiTenantRuleCollection.cs``,
 ``Rules/DedicatedRuleCollection.cs``, ``Settings/Constants.cs``,
@@ -18,7 +21,9 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
+    import pyarrow as pa
 
 # IdFix's ErrorType flags.
 FORMAT, BLANK, DUPLICATE, CHARACTER, TOPLEVELDOMAIN, DOMAINPART, LOCALPART, LENGTH = 1, 2, 4, 8, 16, 32, 64, 128
@@ -34,14 +39,18 @@ _ATOM = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]"
 LOCAL_PART_RE = rf"(?i)^{_ATOM}+(?:\.{_ATOM}+)*@"
 DOMAIN_PART_RE = r"(?i)@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:[a-z]{2,17})$"
 RFC2822_RE = rf"(?i)^{_ATOM}+(?:\.{_ATOM}+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:[a-z]{{2,17}})$"
-INVALID_UPN = r"""[\s\\%&*+/=?'{}|<>();:,\[\]"äëïöüÿÄËÏÖÜŸ]"""
-INVALID_PROXY_SMTP = r"""[\s<>();,\[\]"]"""
-INVALID_PROXY_OTHER = r"""[\s<>(),\[\]"]"""
+#: .NET's ``\s`` (IdFix is a .NET program): ``[\f\n\r\t\v\x85\p{Z}]``, as literal characters, so that
+#: RE2 (the engine, whose ``\s`` is ASCII only) and Python's ``re`` (the tests) match the same: a
+#: no-break space pasted from Word is white space to IdFix.
+WHITE_SPACE = "\t\n\x0b\x0c\r\x85 \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+INVALID_UPN = "[" + WHITE_SPACE + r"""\\%&*+/=?'{}|<>();:,\[\]"äëïöüÿÄËÏÖÜŸ]"""
+INVALID_PROXY_SMTP = "[" + WHITE_SPACE + r"""<>();,\[\]"]"""
+INVALID_PROXY_OTHER = "[" + WHITE_SPACE + r"""<>(),\[\]"]"""
 INVALID_PROXY_X400_X500 = r"""[\f\n\r\t\v\[\]"']"""
-INVALID_TARGET_SMTP = r"""[\s\\<>();,\[\]"]"""
-INVALID_TARGET_OTHER = r"""[\s\\<>(),\[\]"]"""
+INVALID_TARGET_SMTP = "[" + WHITE_SPACE + r"""\\<>();,\[\]"]"""
+INVALID_TARGET_OTHER = "[" + WHITE_SPACE + r"""\\<>(),\[\]"]"""
 INVALID_SAM = r"""[\\"|,/\[\]:<>+=;?*]"""
-INVALID_NICKNAME_DEDICATED = r"""[\s\\!#$%&*+/=?^`{}|~<>()';:,\[\]"@]"""
+INVALID_NICKNAME_DEDICATED = "[" + WHITE_SPACE + r"""\\!#$%&*+/=?^`{}|~<>()';:,\[\]"@]"""
 
 
 @dataclass(frozen=True)
@@ -79,8 +88,9 @@ RULES: dict[str, dict[str, tuple[Step, ...]]] = {
                               Step("duplicate")),
     },
     "dedicated": {
-        "displayName": (Step("maxlen", 256), Step("regex", r"^\s+|\s+$"), Step("blank", "group")),
-        "mail": (Step("maxlen", 256), Step("regex", r"\s"), Step("rfc2822"), Step("duplicate")),
+        "displayName": (Step("maxlen", 256), Step("regex", f"^[{WHITE_SPACE}]+|[{WHITE_SPACE}]+$"),
+                        Step("blank", "group")),
+        "mail": (Step("maxlen", 256), Step("regex", f"[{WHITE_SPACE}]"), Step("rfc2822"), Step("duplicate")),
         "mailNickname": (Step("maxlen", 64), Step("regex", INVALID_NICKNAME_DEDICATED), Step("duplicate"),
                          Step("blank", "mailbox-holder"), Step("periods")),
         "proxyAddresses": _proxy_steps(256, INVALID_PROXY_SMTP, INVALID_PROXY_OTHER),
@@ -155,156 +165,263 @@ def _values(objects: pd.DataFrame, attribute: str) -> pd.Series:
     """The attribute's values, indexed by object label (multi-valued: one row per value)."""
     column = objects[attribute]
     if attribute == "proxyAddresses":
-        return column.explode().dropna().astype("string")
+        return column.explode().dropna()
     if attribute == "sAMAccountName":  # IdFix checks it only where userPrincipalName is empty
         return column[(objects["userPrincipalName"] == "").to_numpy(dtype=bool)]
     return column
 
 
-def _proxy_type(values: pd.Series) -> pd.Series:
-    import numpy as np
-    import pandas as pd
+def _np(mask) -> np.ndarray:
+    """A pyarrow boolean array as a numpy bool array (null -> False)."""
+    import pyarrow.compute as pc
 
-    prefix = values.str.extract(r"^([^:]*):", expand=False).str.casefold().fillna("")
-    kind = np.where(prefix == "smtp", "smtp", np.where(prefix.str.match(r"^x\.?(400|500)$"), "x400x500", "other"))
-    return pd.Series(kind, index=values.index)
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+
+
+def _text(values) -> pa.Array:
+    """Values (a pandas Series or array, numpy object array, list) as a string array, null -> ""."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = pa.array(values, type=pa.string(), from_pandas=True)
+    if isinstance(array, pa.ChunkedArray):  # pandas' pyarrow-backed str columns
+        array = array.combine_chunks()
+    return pc.fill_null(array, "")
+
+
+def _split(values: pa.Array, sep: str, last: bool) -> tuple[pa.Array, pa.Array, np.ndarray]:
+    """(before, after, found): each value split at its first (or ``last``) ``sep``; where there is none,
+    both parts are the whole value and ``found`` is False."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = pc.split_pattern(values, sep, max_splits=1, reverse=last)
+    offsets = parts.offsets.to_numpy()
+    flat = parts.flatten()
+    before, after = flat.take(pa.array(offsets[:-1])), flat.take(pa.array(offsets[1:] - 1))
+    return before, after, np.diff(offsets) == 2
+
+
+def _proxy_type(values: pa.Array) -> np.ndarray:
+    """``smtp``, ``x400x500`` or ``other`` by each value's ``type:`` prefix."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    prefix = pc.utf8_lower(pc.fill_null(pc.struct_field(pc.extract_regex(values, r"^(?P<p>[^:]*):"), [0]), ""))
+    x400 = _np(pc.match_substring_regex(prefix, r"^x\.?(400|500)$"))
+    return np.where(_np(pc.equal(prefix, "smtp")), "smtp", np.where(x400, "x400x500", "other"))
 
 
 def _run_attribute(objects: pd.DataFrame, attribute: str, steps: tuple[Step, ...]) -> pd.DataFrame:
+    """Every step of ``attribute``'s chain over all its values at once (pyarrow compute kernels; regular
+    expressions run in RE2). Each step sees the values the previous steps corrected."""
     import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    values = _values(objects, attribute).astype("string").fillna("")
-    values = values.reset_index().set_axis(["oid", "value"], axis=1)
-    cur = values["value"].copy()
-    present = (cur != "").to_numpy()
+    values = _values(objects, attribute)
+    oid = values.index.to_numpy()
+    original = _text(values)
+    cur = original
+    present = _np(pc.not_equal(cur, ""))
     flags = np.zeros(len(cur), dtype=np.int64)
-    cn = objects["cn"].reindex(values["oid"]).to_numpy()
-    kind = objects["object_class"].reindex(values["oid"]).to_numpy()
+    context = _Context(objects, oid)
     ptype = _proxy_type(cur) if attribute in ("proxyAddresses", "targetAddress") else None
     duplicate_sets: dict[int, list[str]] = {}
     for step in steps:
         applies = present.copy() if step.kind != "blank" else ~present
         if step.when is not None:
-            applies &= (ptype == step.when).to_numpy()
+            applies &= ptype == step.when
         if not applies.any():
             continue
-        idx = np.flatnonzero(applies)
-        sub = cur.iloc[idx]
-        hit, new, bit = _apply(step, sub, objects, values["oid"].iloc[idx], cn[idx], kind[idx])
+        hit, propose, bit = _apply(step, cur, applies, context)
+        hit &= applies
+        if not hit.any():
+            continue
         if step.kind == "duplicate":
-            duplicate_sets.update(_duplicate_sets(sub, values["oid"].iloc[idx], objects, hit))
-        hit_idx = idx[hit]
-        flags[hit_idx] |= bit[hit] if isinstance(bit, np.ndarray) else bit
-        if new is not None:
-            cur.iloc[hit_idx] = new[hit].to_numpy()
+            duplicate_sets.update(_duplicate_sets(cur, hit, oid, context.values("dn")))
+        flags[hit] |= bit[hit] if isinstance(bit, np.ndarray) else bit
+        if propose is not None:
+            cur = pc.if_else(pa.array(hit), propose(), cur)
     failing = np.flatnonzero(flags)
-    out = values.iloc[failing].copy()
-    out["update"] = cur.iloc[failing].to_numpy()
-    out["errors"] = flags[failing]
-    out["attribute"] = attribute
-    out["dn"] = objects["dn"].reindex(out["oid"]).to_numpy()
-    out["object_class"] = kind[failing]
-    out["duplicates"] = [duplicate_sets.get(int(i), []) for i in failing] if duplicate_sets else [[]] * len(out)
+    take = pa.array(failing)
+    out = pd.DataFrame({
+        "oid": oid[failing],
+        "value": original.take(take).to_pylist(),
+        "update": cur.take(take).to_pylist(),
+        "errors": flags[failing],
+        "attribute": attribute,
+        "dn": objects["dn"].to_numpy()[context.positions[failing]],
+        "object_class": context.kind[failing],
+    })
+    out["duplicates"] = [duplicate_sets.get(int(i), []) for i in failing]
     out["action"] = _action(out, objects, attribute)
-    return out.reset_index(drop=True)
+    return out
 
 
-def _apply(step: Step, sub: pd.Series, objects: pd.DataFrame, oids: pd.Series, cn, kind):
-    """(hit mask as numpy bool, new values or None, error bit) of one step over ``sub``."""
+class _Context:
+    """Columns of each value's object, aligned with the attribute's values, made on first use."""
+
+    def __init__(self, objects: pd.DataFrame, oid: np.ndarray) -> None:
+        import pyarrow as pa
+
+        self.objects = objects
+        self.positions = objects.index.get_indexer(oid)
+        self._take = pa.array(self.positions)
+        self.kind = self.values("object_class")
+        self._texts: dict[str, pa.Array] = {}
+
+    def values(self, name: str) -> np.ndarray:
+        return self.objects[name].to_numpy()[self.positions]
+
+    def text(self, name: str) -> pa.Array:
+        if name not in self._texts:
+            self._texts[name] = _text(self.objects[name]).take(self._take)
+        return self._texts[name]
+
+    @property
+    def cn(self) -> pa.Array:
+        return self.text("cn")
+
+
+def _apply(step: Step, cur: pa.Array, applies: np.ndarray, ctx: _Context):
+    """(hit mask as numpy bool, a function computing the proposed values or None, error bit) of one step
+    over every value ``cur`` (the caller keeps the rows where it ``applies``)."""
     import numpy as np
-    import pandas as pd
+    import pyarrow.compute as pc
 
     if step.kind == "maxlen":
-        limit = np.where(kind == "user", 20, 256) if step.arg == "sam" else np.full(len(sub), step.arg)
-        lengths = sub.str.len().to_numpy()
-        hit = lengths > limit
-        new = pd.Series([v[:n] for v, n in zip(sub.tolist(), limit)], index=sub.index) if hit.any() else None
-        return hit, new, LENGTH
+        lengths = pc.utf8_length(cur).to_numpy()
+        if step.arg == "sam":
+            is_user = ctx.kind == "user"
+            hit = lengths > np.where(is_user, 20, 256)
+            return hit, lambda: pc.if_else(is_user, pc.utf8_slice_codeunits(cur, 0, 20),
+                                           pc.utf8_slice_codeunits(cur, 0, 256)), LENGTH
+        return lengths > step.arg, lambda: pc.utf8_slice_codeunits(cur, 0, step.arg), LENGTH
     if step.kind == "regex":
-        hit = sub.str.contains(step.arg, regex=True).to_numpy(dtype=bool)
-        new = sub.str.replace(step.arg, "", regex=True)
-        new = new.where(new != "", pd.Series(cn, index=sub.index).astype("string"))
-        return hit, new, CHARACTER
+        def removed():
+            new = pc.replace_substring_regex(cur, step.arg, "")
+            return pc.if_else(pc.equal(new, ""), ctx.cn, new)
+        return _np(pc.match_substring_regex(cur, step.arg)), removed, CHARACTER
     if step.kind == "colons":  # FixProxyTargetAddressRule: a second ':' after the prefix
-        parts = sub.str.partition(":")
-        prefix, suffix = parts[0].to_numpy(), parts[2].to_numpy()
-        hit = np.array([":" in s for s in suffix], dtype=bool) & (sub.str.find(":").to_numpy() > 0)
-        new = pd.Series([p + ":" + s.replace(":", "") for p, s in zip(prefix, suffix)], index=sub.index)
-        return hit, new, CHARACTER
+        head, tail, found = _split(cur, ":", last=False)
+        hit = found & _np(pc.not_equal(head, "")) & _np(pc.match_substring(tail, ":"))
+        return hit, lambda: pc.binary_join_element_wise(head, pc.replace_substring(tail, ":", ""), ":"), CHARACTER
     if step.kind == "duplicate":
-        key = sub.str.casefold()
-        frame = pd.DataFrame({"oid": oids.to_numpy(), "key": key.to_numpy()}).drop_duplicates()
-        dup_keys = set(frame.loc[frame["key"].duplicated(keep=False), "key"])
-        return key.isin(dup_keys).to_numpy(dtype=bool), None, DUPLICATE
+        return _duplicates(cur, applies, ctx), None, DUPLICATE
     if step.kind == "rfc2822":
-        return _rfc2822(sub)
+        return _rfc2822(cur)
     if step.kind == "blank":
+        n = len(cur)
         if step.arg == "cn":
-            hit = np.ones(len(sub), dtype=bool)
-        elif step.arg == "group":
-            hit = kind == "group"
-        elif step.arg == "mailbox-holder":
-            hit = np.isin(kind, ["user", "contact"])
-        else:  # no-homemdb: contacts, and users without a mailbox
-            home = objects["homeMDB"].reindex(oids).to_numpy()
-            hit = (kind == "contact") | ((kind == "user") & (home == ""))
-        new = pd.Series(cn, index=sub.index).astype("string") if step.arg in ("cn", "group") else None
-        if step.arg == "no-homemdb":
-            new = objects["mail"].reindex(oids).set_axis(sub.index).astype("string")
-            new = ("SMTP:" + new).where(new != "", "")
-        return hit, new, BLANK
+            return np.ones(n, dtype=bool), lambda: ctx.cn, BLANK
+        if step.arg == "group":
+            return ctx.kind == "group", lambda: ctx.cn, BLANK
+        if step.arg == "mailbox-holder":
+            return np.isin(ctx.kind, ["user", "contact"]), None, BLANK
+        # no-homemdb: contacts, and users without a mailbox; IdFix proposes SMTP:<mail>
+        home = _np(pc.not_equal(ctx.text("homeMDB"), ""))
+        mail = ctx.text("mail")
+        hit = (ctx.kind == "contact") | ((ctx.kind == "user") & ~home)
+        return hit, lambda: pc.if_else(pc.equal(mail, ""), "", pc.binary_join_element_wise("SMTP", mail, ":")), BLANK
     if step.kind == "periods":  # may not begin or end with a period
-        hit = (sub.str.startswith(".") | sub.str.endswith(".")).to_numpy(dtype=bool)
-        return hit, sub.str.strip("."), CHARACTER
-    if step.kind == "upn-parts":  # under 64 characters before the @, under 48 after
-        parts = sub.str.rpartition("@")
-        hit = ((parts[0].str.len() >= 64) | (parts[2].str.len() >= 48)).to_numpy(dtype=bool)
+        hit = _np(pc.or_(pc.starts_with(cur, "."), pc.ends_with(cur, ".")))
+        return hit, lambda: pc.utf8_trim(cur, "."), CHARACTER
+    if step.kind == "upn-parts":  # under 64 characters before the last @, under 48 after (all without one)
+        local, domain, found = _split(cur, "@", last=True)  # rpartition: no @, all of it is "after"
+        hit = (found & (pc.utf8_length(local).to_numpy() >= 64)) | (pc.utf8_length(domain).to_numpy() >= 48)
         return hit, None, LENGTH
     raise ValueError(step.kind)
 
 
-def _rfc2822(sub: pd.Series):
+def _duplicates(cur: pa.Array, applies: np.ndarray, ctx: _Context) -> np.ndarray:
+    """Values (case-insensitive) that more than one object carries, among the rows where the step applies."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rows = np.flatnonzero(applies)
+    keys = pc.utf8_lower(cur.take(pa.array(rows))).dictionary_encode().indices.to_numpy().astype(np.int64)
+    repeated = np.bincount(keys)[keys] > 1  # the value occurs twice or more: on one object, or on several
+    rows, keys = rows[repeated], keys[repeated]
+    owners = ctx.positions[rows].astype(np.int64)
+    span = int(owners.max(initial=0)) + 1
+    pairs = np.unique(keys * span + owners)  # one per (value, object)
+    objects_per_key = np.bincount(pairs // span, minlength=int(keys.max(initial=0)) + 1)
+    hit = np.zeros(len(cur), dtype=bool)
+    hit[rows] = objects_per_key[keys] > 1
+    return hit
+
+
+def _rfc2822(cur: pa.Array):
     """IdFix's RFC2822Rule: top-level domain, domain part, local part, format;
     the proposal drops the characters the domain and local parts may not hold."""
     import numpy as np
+    import pyarrow.compute as pc
+
+    has_prefix = _np(pc.match_substring_regex(cur, r"^(?i:smtp):"))
+    prefix = pc.if_else(has_prefix, pc.utf8_slice_codeunits(cur, 0, 5), "")
+    addr = pc.if_else(has_prefix, pc.utf8_slice_codeunits(cur, 5), cur)
+    flags = np.zeros(len(cur), dtype=np.int64)
+    _, tld, dotted = _split(addr, ".", last=True)
+    tld = pc.utf8_lower(tld)
+    bad_tld = dotted & _np(pc.and_(pc.not_equal(tld, ""), pc.invert(pc.is_in(tld, value_set=_tld_array()))))
+    flags[bad_tld] |= TOPLEVELDOMAIN
+    bad_domain = ~_np(pc.match_substring_regex(addr, DOMAIN_PART_RE))
+    flags[bad_domain] |= DOMAINPART
+    local, domain, has_at = _split(addr, "@", last=True)
+    # The repairs run on the few failing values only.
+    fix_domain = bad_domain & has_at
+    fixed_domain = _where(domain, fix_domain, lambda d: pc.replace_substring_regex(d, r"(?i)[^a-z0-9.-]", ""))
+    addr = _where(addr, fix_domain, lambda _: pc.binary_join_element_wise(
+        _rows(local, fix_domain), _rows(fixed_domain, fix_domain), "@"))
+    bad_local = ~_np(pc.match_substring_regex(addr, LOCAL_PART_RE)) | (pc.count_substring(addr, "@").to_numpy() > 1)
+    flags[bad_local] |= LOCALPART
+    repair = bad_local & has_at
+    addr = _where(addr, repair, lambda _: pc.replace_substring(pc.binary_join_element_wise(
+        pc.replace_substring_regex(_rows(local, repair), r"(?i)[^a-z0-9.!#$%&'*+/=?^_`{|}~-]", ""),
+        _rows(fixed_domain, repair), "@"), ".@", "@"))
+    flags[~_np(pc.match_substring_regex(addr, RFC2822_RE))] |= FORMAT
+    return flags != 0, lambda: pc.binary_join_element_wise(prefix, addr, ""), flags
+
+
+def _rows(values: pa.Array, mask: np.ndarray) -> pa.Array:
+    import pyarrow as pa
+
+    return values.filter(pa.array(mask))
+
+
+def _where(values: pa.Array, mask: np.ndarray, fix) -> pa.Array:
+    """``values`` with the rows of ``mask`` replaced by ``fix(values of those rows)``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not mask.any():
+        return values
+    return pc.replace_with_mask(values, pa.array(mask), fix(_rows(values, mask)))
+
+
+@lru_cache(maxsize=1)
+def _tld_array() -> pa.Array:
+    import pyarrow as pa
+
+    return pa.array(sorted(routable_tlds()), type=pa.string())
+
+
+def _duplicate_sets(cur: pa.Array, hit: np.ndarray, oid: np.ndarray, dns: np.ndarray) -> dict[int, list[str]]:
+    """Row (in the attribute's value list) -> DNs of every object of its duplicate set."""
+    import numpy as np
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    prefix = sub.str.extract(r"^((?i:smtp):)", expand=False).fillna("")
-    addr = sub.str.slice(start=0).where(prefix == "", sub.str.slice(5))
-    flags = np.zeros(len(sub), dtype=np.int64)
-    dot = addr.str.rfind(".")
-    tld = pd.Series([a[d + 1:].lower() if d >= 0 else "" for a, d in zip(addr.tolist(), dot.tolist())], index=sub.index)
-    bad_tld = (tld != "") & ~tld.isin(routable_tlds())
-    flags[bad_tld.to_numpy(dtype=bool)] |= TOPLEVELDOMAIN
-    bad_domain = ~addr.str.contains(DOMAIN_PART_RE, regex=True)
-    flags[bad_domain.to_numpy(dtype=bool)] |= DOMAINPART
-    at = addr.str.rfind("@")
-    has_at = (at >= 0).to_numpy(dtype=bool)
-    local = pd.Series([a[:i] if i >= 0 else a for a, i in zip(addr.tolist(), at.tolist())], index=sub.index)
-    domain = pd.Series([a[i + 1:] if i >= 0 else "" for a, i in zip(addr.tolist(), at.tolist())], index=sub.index)
-    fixed_domain = domain.where(~bad_domain, domain.str.replace(r"(?i)[^a-z0-9.-]", "", regex=True))
-    addr = pd.Series(np.where(has_at, local + "@" + fixed_domain, addr), index=sub.index, dtype="string")
-    bad_local = ~addr.str.contains(LOCAL_PART_RE, regex=True) | (addr.str.count("@") > 1)
-    flags[bad_local.to_numpy(dtype=bool)] |= LOCALPART
-    fixed_local = local.str.replace(r"(?i)[^a-z0-9.!#$%&'*+/=?^_`{|}~-]", "", regex=True)
-    repaired = (fixed_local + "@" + fixed_domain).str.replace(".@", "@", regex=False)
-    addr = addr.where(~(bad_local.to_numpy(dtype=bool) & has_at), repaired)
-    flags[~addr.str.contains(RFC2822_RE, regex=True).to_numpy(dtype=bool)] |= FORMAT
-    hit = flags != 0
-    new = prefix.str.strip() + addr
-    return hit, new, flags
-
-
-def _duplicate_sets(sub: pd.Series, oids: pd.Series, objects: pd.DataFrame, hit) -> dict[int, list[str]]:
-    """Row position (in the attribute's value list) -> DNs of the duplicate set."""
-    import pandas as pd
-
-    key = sub.str.casefold()
-    frame = pd.DataFrame({"pos": range(len(sub)), "oid": oids.to_numpy(), "key": key.to_numpy()})[hit]
-    frame["dn"] = objects["dn"].reindex(frame["oid"]).to_numpy()
-    members = frame.drop_duplicates(["key", "oid"]).groupby("key")["dn"].agg(list)
-    positions = sub.index.to_numpy()
-    return {int(positions[p]): members[k] for p, k in zip(frame["pos"], frame["key"])}
+    rows = np.flatnonzero(hit)
+    keys = pc.utf8_lower(cur.take(pa.array(rows))).to_pylist()
+    frame = pd.DataFrame({"row": rows, "oid": oid[rows], "key": keys, "dn": dns[rows]})
+    members = frame.drop_duplicates(["key", "oid"]).groupby("key", sort=False)["dn"].agg(list)
+    return {int(r): members[k] for r, k in zip(frame["row"], frame["key"])}
 
 
 def _action(out: pd.DataFrame, objects: pd.DataFrame, attribute: str) -> list[str]:
