@@ -47,3 +47,11 @@ def live_directory(samba_dc, monkeypatch):
     return {"source": f"ldaps://{samba_dc.host}:{samba_dc.ldaps_port}", "bind_user": samba_dc.admin_upn,
             "password_env": BIND_PASSWORD_ENV, "ca_file": str(samba_dc.ca_file),
             "tls_server_name": samba_dc.tls_server_name}
+
+
+@pytest.fixture(params=["ldap3", "python-ldap"])
+def backend(request):
+    """Each LDAP backend of LdapSource (python-ldap: when the fast-ldap extra is installed)."""
+    if request.param == "python-ldap":
+        pytest.importorskip("ldap")
+    return request.param

@@ -38,13 +38,6 @@ def config(samba_dc, monkeypatch):
             "tls_server_name": samba_dc.tls_server_name, "base_dn": scenario.BASE_DN}
 
 
-@pytest.fixture(params=["ldap3", "python-ldap"])
-def backend(request):
-    if request.param == "python-ldap":
-        pytest.importorskip("ldap")
-    return request.param
-
-
 @pytest.fixture
 def bconfig(config, backend):
     """``config`` for ``backend`` (python-ldap: without tls_server_name, see the module docstring)."""

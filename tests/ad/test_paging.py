@@ -26,13 +26,6 @@ def server():
         yield s
 
 
-@pytest.fixture(params=["ldap3", "python-ldap"])
-def backend(request):
-    if request.param == "python-ldap":
-        pytest.importorskip("ldap")
-    return request.param
-
-
 @pytest.fixture
 def config(server, monkeypatch, backend):
     monkeypatch.setenv(PASSWORD_ENV, server.reader_password)

@@ -7,7 +7,7 @@ module keeps those semantics over whole columns: one pass per rule per attribute
 over every value at once with pyarrow's compute kernels (regular expressions in
 RE2, so no Python code runs per value); the few failing values are repaired on
 their own. Patterns are written so that RE2 and Python's ``re`` read them alike
-(:data:`WHITE_SPACE` spells out .NET's ``\s``).
+(:data:`WHITE_SPACE` spells out .NET's ``\\s``).
 
 Facts from microsoft/idfix (``Rules/MultiTenantRuleCollection.cs``,
 ``Rules/DedicatedRuleCollection.cs``, ``Settings/Constants.cs``,
@@ -244,7 +244,7 @@ def _run_attribute(objects: pd.DataFrame, attribute: str, steps: tuple[Step, ...
             duplicate_sets.update(_duplicate_sets(cur, hit, oid, context.values("dn")))
         flags[hit] |= bit[hit] if isinstance(bit, np.ndarray) else bit
         if propose is not None:
-            cur = pc.if_else(pa.array(hit), propose(), cur)
+            cur = pc.replace_with_mask(cur, pa.array(hit), propose(hit))
     failing = np.flatnonzero(flags)
     take = pa.array(failing)
     out = pd.DataFrame({
@@ -287,8 +287,9 @@ class _Context:
 
 
 def _apply(step: Step, cur: pa.Array, applies: np.ndarray, ctx: _Context):
-    """(hit mask as numpy bool, a function computing the proposed values or None, error bit) of one step
-    over every value ``cur`` (the caller keeps the rows where it ``applies``)."""
+    """``(hit, propose, bit)`` of one step over every value ``cur`` (the caller keeps the rows where it
+    ``applies``): the numpy bool mask of failing values, ``propose(mask)`` giving the corrected values
+    of the rows of ``mask`` (or None: IdFix proposes none), and the error bit(s)."""
     import numpy as np
     import pyarrow.compute as pc
 
@@ -297,18 +298,19 @@ def _apply(step: Step, cur: pa.Array, applies: np.ndarray, ctx: _Context):
         if step.arg == "sam":
             is_user = ctx.kind == "user"
             hit = lengths > np.where(is_user, 20, 256)
-            return hit, lambda: pc.if_else(is_user, pc.utf8_slice_codeunits(cur, 0, 20),
-                                           pc.utf8_slice_codeunits(cur, 0, 256)), LENGTH
-        return lengths > step.arg, lambda: pc.utf8_slice_codeunits(cur, 0, step.arg), LENGTH
+            return hit, lambda m: pc.if_else(is_user[m], pc.utf8_slice_codeunits(_rows(cur, m), 0, 20),
+                                             pc.utf8_slice_codeunits(_rows(cur, m), 0, 256)), LENGTH
+        return lengths > step.arg, lambda m: pc.utf8_slice_codeunits(_rows(cur, m), 0, step.arg), LENGTH
     if step.kind == "regex":
-        def removed():
-            new = pc.replace_substring_regex(cur, step.arg, "")
-            return pc.if_else(pc.equal(new, ""), ctx.cn, new)
+        def removed(m):  # nothing left: IdFix proposes the common name
+            new = pc.replace_substring_regex(_rows(cur, m), step.arg, "")
+            return pc.if_else(pc.equal(new, ""), _rows(ctx.cn, m), new)
         return _np(pc.match_substring_regex(cur, step.arg)), removed, CHARACTER
     if step.kind == "colons":  # FixProxyTargetAddressRule: a second ':' after the prefix
         head, tail, found = _split(cur, ":", last=False)
         hit = found & _np(pc.not_equal(head, "")) & _np(pc.match_substring(tail, ":"))
-        return hit, lambda: pc.binary_join_element_wise(head, pc.replace_substring(tail, ":", ""), ":"), CHARACTER
+        return hit, lambda m: pc.binary_join_element_wise(
+            _rows(head, m), pc.replace_substring(_rows(tail, m), ":", ""), ":"), CHARACTER
     if step.kind == "duplicate":
         return _duplicates(cur, applies, ctx), None, DUPLICATE
     if step.kind == "rfc2822":
@@ -316,19 +318,22 @@ def _apply(step: Step, cur: pa.Array, applies: np.ndarray, ctx: _Context):
     if step.kind == "blank":
         n = len(cur)
         if step.arg == "cn":
-            return np.ones(n, dtype=bool), lambda: ctx.cn, BLANK
+            return np.ones(n, dtype=bool), lambda m: _rows(ctx.cn, m), BLANK
         if step.arg == "group":
-            return ctx.kind == "group", lambda: ctx.cn, BLANK
+            return ctx.kind == "group", lambda m: _rows(ctx.cn, m), BLANK
         if step.arg == "mailbox-holder":
             return np.isin(ctx.kind, ["user", "contact"]), None, BLANK
         # no-homemdb: contacts, and users without a mailbox; IdFix proposes SMTP:<mail>
         home = _np(pc.not_equal(ctx.text("homeMDB"), ""))
-        mail = ctx.text("mail")
         hit = (ctx.kind == "contact") | ((ctx.kind == "user") & ~home)
-        return hit, lambda: pc.if_else(pc.equal(mail, ""), "", pc.binary_join_element_wise("SMTP", mail, ":")), BLANK
+
+        def smtp_mail(m):
+            mail = _rows(ctx.text("mail"), m)
+            return pc.if_else(pc.equal(mail, ""), "", pc.binary_join_element_wise("SMTP", mail, ":"))
+        return hit, smtp_mail, BLANK
     if step.kind == "periods":  # may not begin or end with a period
         hit = _np(pc.or_(pc.starts_with(cur, "."), pc.ends_with(cur, ".")))
-        return hit, lambda: pc.utf8_trim(cur, "."), CHARACTER
+        return hit, lambda m: pc.utf8_trim(_rows(cur, m), "."), CHARACTER
     if step.kind == "upn-parts":  # under 64 characters before the last @, under 48 after (all without one)
         local, domain, found = _split(cur, "@", last=True)  # rpartition: no @, all of it is "after"
         hit = (found & (pc.utf8_length(local).to_numpy() >= 64)) | (pc.utf8_length(domain).to_numpy() >= 48)
@@ -384,7 +389,7 @@ def _rfc2822(cur: pa.Array):
         pc.replace_substring_regex(_rows(local, repair), r"(?i)[^a-z0-9.!#$%&'*+/=?^_`{|}~-]", ""),
         _rows(fixed_domain, repair), "@"), ".@", "@"))
     flags[~_np(pc.match_substring_regex(addr, RFC2822_RE))] |= FORMAT
-    return flags != 0, lambda: pc.binary_join_element_wise(prefix, addr, ""), flags
+    return flags != 0, lambda m: pc.binary_join_element_wise(_rows(prefix, m), _rows(addr, m), ""), flags
 
 
 def _rows(values: pa.Array, mask: np.ndarray) -> pa.Array:
