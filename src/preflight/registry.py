@@ -12,10 +12,10 @@ supplies them. Built-in names:
 ``reference``
     batch files already committed (``batch_folder`` in config), compared with
     but not checked themselves.
-``batch``, ``raw``, ``text``, ``records``, ``header``, ``frame``
+``batch``, ``raw``, ``text``, ``records``, ``header``, ``frame``, ``addresses``
     one batch file and its successive layers (bytes, decoded text, CSV records,
-    header, rows as a pandas frame). A check that asks for one of these runs
-    once per batch file.
+    header, rows as a pandas frame, the EmailAddress values stripped). A check
+    that asks for one of these runs once per batch file.
 
 Any other name is a *provider*: a function registered with :func:`provider`
 that builds the data from other names (a directory source from ``config``, for
@@ -45,7 +45,7 @@ from typing import Any, Callable, Iterable, Iterator
 from .model import Severity
 
 #: Names the runner supplies per batch file.
-FILE_DATA = frozenset({"batch", "raw", "text", "records", "header", "frame"})
+FILE_DATA = frozenset({"batch", "raw", "text", "records", "header", "frame", "addresses"})
 #: Names the runner supplies once per run.
 RUN_DATA = frozenset({"config", "batches", "reference"})
 

@@ -14,6 +14,7 @@ Layers (each ``None`` with a reason in ``BatchFile.missing`` when it cannot be b
              header: ``row``, ``line`` and one string column per known column
              (``EmailAddress``, ``Password``, ``ForceChangePassword``), see
              :class:`BatchRows`.
+``addresses`` the frame's EmailAddress values without surrounding white space.
 
 The stdlib ``csv`` module is used for the raw records (not pandas' reader) because
 the structural checks need each record's physical line and its true field
@@ -110,7 +111,7 @@ class BatchFile:
     @cached_property
     def mailbox_records(self) -> list[Record]:
         """Records after the header that are not blank (see :func:`is_blank`)."""
-        return [r for r in self.data_records if not is_blank(r)]
+        return [r for r in self.data_records if "".join(r.fields).strip()]  # is_blank, inlined: once per row
 
     def column_index(self) -> dict[str, int]:
         """Known column name -> field index (first occurrence, case-insensitive)."""
@@ -137,7 +138,7 @@ class BatchFile:
         else:
             value = getattr(self, name)
         if value is None:
-            raise Missing(self.missing.get(name, f"no {name}"))
+            raise Missing(self.missing.get(name) or self.missing.get("frame") or f"no {name}")
         return value
 
     @property
@@ -147,6 +148,13 @@ class BatchFile:
             if self._frame is None:
                 self.missing.setdefault("frame", "no mailbox rows")
         return self._frame
+
+    @cached_property
+    def addresses(self) -> pd.Series | None:
+        """The EmailAddress values without surrounding white space (``frame``'s index), made once
+        for every check that reads them."""
+        frame = self.frame
+        return None if frame is None else frame["EmailAddress"].str.strip()
 
     def passwords(self) -> set[str]:
         """Every non-empty Password value, so the runner can keep them out of any
@@ -308,12 +316,13 @@ def build_frame(bf: BatchFile) -> pd.DataFrame | None:
     keep = [r for r in bf.mailbox_records if len(r.fields) == width]
     if not keep:
         return None
+    fields = list(zip(*(r.fields for r in keep)))  # column-wise
     data: dict[str, Any] = {
         "row": pd.array([r.row for r in keep], dtype="int64"),
         "line": pd.array([r.line for r in keep], dtype="int64"),
     }
     for name, i in cols.items():
-        data[name] = pd.array([r.fields[i] for r in keep], dtype="string")
+        data[name] = pd.array(fields[i], dtype="string")
     # The frame follows schemas.BatchRows by construction; the test suite
     # validates it there (validating here would import pandera on every run).
     return pd.DataFrame(data)

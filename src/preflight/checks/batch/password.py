@@ -50,7 +50,11 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _rows(frame: pd.DataFrame, mask: pd.Series):
-    return zip(frame["row"][mask].astype(int), frame["line"][mask].astype(int))
+    """(row, line) of the rows of ``mask``."""
+    import numpy as np
+
+    m = np.asarray(mask, dtype=bool)
+    return zip(frame["row"].to_numpy()[m].tolist(), frame["line"].to_numpy()[m].tolist())
 
 
 @check("PF150", "password-empty", severity="warning")
@@ -126,7 +130,7 @@ def password_complexity(frame: pd.DataFrame):
 
 
 def _fcp(frame: pd.DataFrame) -> pd.Series:
-    return _column(frame, _FCP).str.strip().str.casefold()
+    return _column(frame, _FCP).str.strip().str.lower()
 
 
 @check("PF140", "force-change-password-value", severity="error")
@@ -147,6 +151,8 @@ def force_change_password_value(frame: pd.DataFrame):
     """
     raw = _column(frame, _FCP)
     mask = ~_fcp(frame).isin(["true", "false"])
+    if not mask.any():
+        return
     for row, line, value in zip(frame["row"][mask], frame["line"][mask], raw[mask]):
         shown = repr(value) if value.strip() else "empty"
         yield Problem(f"row {row}: ForceChangePassword is {shown}, not True or False", row=int(row), line=int(line),
