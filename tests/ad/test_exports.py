@@ -200,34 +200,34 @@ def test_the_collection_type_name_is_refused_with_the_fix(tmp_path):
     assert "@{n='proxyAddresses';e={$_.proxyAddresses -join ';'}}" in message
 
 
-@pytest.mark.parametrize(
-    ("content", "reason"),
-    [
-        (b"", "not an ldifde LDIF, csvde CSV or Get-ADObject"),
-        (b"\n\n", "not an ldifde LDIF"),
-        (b"hello,world\n1,2\n", "not an ldifde LDIF"),
-        (b"dn: CN=A,DC=x\nobjectClass: user\n\ndn: CN=B,DC=x\nobjectClass user\n", "line 5: not valid LDIF: 'objectClass user'"),
-        (b"dn: CN=A,DC=x\ndisplayName:: !!notbase64\n", "line 2: not valid LDIF: the base64 value of displayName"),
-        (b"objectClass: user\ndn: CN=A,DC=x\n", "line 1: not valid LDIF: First line of record"),
-        (b"dn: CN=A,DC=x\ndn: CN=B,DC=x\n", "line 1: not valid LDIF: Two lines starting with dn"),
-        (b"dn: CN=A,DC=x\nchangetype: modify\nreplace: mail\nmail: a@x.com\n-\n", "'changetype: modify' change record, not an export"),
-        (b"dn: CN=A,DC=x\nchangetype: delete\n", "the record of CN=A,DC=x is a 'changetype: delete' change record"),
-        (b"dn: CN=A,DC=x\nmail:: /w==\n", "mail of CN=A,DC=x is not UTF-8"),
-        (b"dn: CN=A,DC=x\nuserAccountControl: lots\n", "userAccountControl is 'lots', not an integer, in the record of CN=A,DC=x"),
-        (b"dn: CN=A,DC=x\nmsExchHideFromAddressLists: yes\n", "msExchHideFromAddressLists is 'yes', not TRUE or FALSE"),
-        (b"dn: CN=A,DC=x\n\ndn: cn=a,dc=X\n", "the DN cn=a,dc=X occurs twice"),
-        (b"DN,mail\nCN=A,a@x.com\nCN=A,b@x.com\n", r"the DN CN=A occurs twice \(record 2 \(line 3"),
-        (b"DN,mail\n,a@x.com\n", r"record 1 \(line 2, DN \) has an empty DN"),
-        (b"DN,userAccountControl\nCN=A,512\nCN=B,abc\n", r"userAccountControl is 'abc', not an integer, in record 2 \(line 3"),
-        (b"DN,isCriticalSystemObject\nCN=A,maybe\n", "isCriticalSystemObject is 'maybe', not TRUE or FALSE"),
-        (b"DN,mail\n\"CN=A,a@x.com\n", "not a valid CSV export: .*EOF inside string"),
-        (b"DN,mail\nCN=A,a@x.com,extra\n", "not a valid CSV export: the records have more fields than the header"),
-        (b"DN,mail\nCN=A,a@x.com\nCN=B,b@x.com,extra\n", "not a valid CSV export: .*Expected 2 fields in line 3, saw 3"),
-        (b"DN,mail\nCN=A,a@x.com\nCN=B,\xff\xfe\xfa\n", r"line 3: not UTF-8 text \(byte offset 26\)"),
-        (b"DN,mail,Mail\nCN=A,a,b\n", "columns mail and Mail are both mail"),
-        (b"mail,DistinguishedName,distinguishedName\nx,CN=A,CN=A\n", "needs one DistinguishedName column; found 2"),
-    ],
-)
+MALFORMED = [
+    (b"", "not an ldifde LDIF, csvde CSV or Get-ADObject"),
+    (b"\n\n", "not an ldifde LDIF"),
+    (b"hello,world\n1,2\n", "not an ldifde LDIF"),
+    (b"dn: CN=A,DC=x\nobjectClass: user\n\ndn: CN=B,DC=x\nobjectClass user\n", "line 5: not valid LDIF: 'objectClass user'"),
+    (b"dn: CN=A,DC=x\ndisplayName:: !!notbase64\n", "line 2: not valid LDIF: the base64 value of displayName"),
+    (b"objectClass: user\ndn: CN=A,DC=x\n", "line 1: not valid LDIF: First line of record"),
+    (b"dn: CN=A,DC=x\ndn: CN=B,DC=x\n", "line 1: not valid LDIF: Two lines starting with dn"),
+    (b"dn: CN=A,DC=x\nchangetype: modify\nreplace: mail\nmail: a@x.com\n-\n", "'changetype: modify' change record, not an export"),
+    (b"dn: CN=A,DC=x\nchangetype: delete\n", "the record of CN=A,DC=x is a 'changetype: delete' change record"),
+    (b"dn: CN=A,DC=x\nmail:: /w==\n", "mail of CN=A,DC=x is not UTF-8"),
+    (b"dn: CN=A,DC=x\nuserAccountControl: lots\n", "userAccountControl is 'lots', not an integer, in the record of CN=A,DC=x"),
+    (b"dn: CN=A,DC=x\nmsExchHideFromAddressLists: yes\n", "msExchHideFromAddressLists is 'yes', not TRUE or FALSE"),
+    (b"dn: CN=A,DC=x\n\ndn: cn=a,dc=X\n", "the DN cn=a,dc=X occurs twice"),
+    (b"DN,mail\nCN=A,a@x.com\nCN=A,b@x.com\n", r"the DN CN=A occurs twice \(record 2 \(line 3"),
+    (b"DN,mail\n,a@x.com\n", r"record 1 \(line 2, DN \) has an empty DN"),
+    (b"DN,userAccountControl\nCN=A,512\nCN=B,abc\n", r"userAccountControl is 'abc', not an integer, in record 2 \(line 3"),
+    (b"DN,isCriticalSystemObject\nCN=A,maybe\n", "isCriticalSystemObject is 'maybe', not TRUE or FALSE"),
+    (b"DN,mail\n\"CN=A,a@x.com\n", "not a valid CSV export: .*EOF inside string"),
+    (b"DN,mail\nCN=A,a@x.com,extra\n", "not a valid CSV export: the records have more fields than the header"),
+    (b"DN,mail\nCN=A,a@x.com\nCN=B,b@x.com,extra\n", "not a valid CSV export: .*Expected 2 fields in line 3, saw 3"),
+    (b"DN,mail\nCN=A,a@x.com\nCN=B,\xff\xfe\xfa\n", r"line 3: not UTF-8 text \(byte offset 26\)"),
+    (b"DN,mail,Mail\nCN=A,a,b\n", "columns mail and Mail are both mail"),
+    (b"mail,DistinguishedName,distinguishedName\nx,CN=A,CN=A\n", "needs one DistinguishedName column; found 2"),
+]
+
+
+@pytest.mark.parametrize(("content", "reason"), MALFORMED)
 def test_malformed_exports_are_source_errors_with_the_reason(tmp_path, content, reason):
     path = tmp_path / "bad.export"
     path.write_bytes(content)
@@ -314,10 +314,39 @@ def test_a_large_csvde_export_loads_column_wise(tmp_path):
     assert all(got[c].dtype == "Int64" for c in DIRECTORY_INTS)
 
 
-def test_ldif_writer_and_parser_round_trip_with_the_installed_ldif_module():
-    """preflight._ldif over whichever ``ldif`` module is installed (the package's,
-    or python-ldap's when the fast-ldap extra replaced it): what the writer
-    writes, the parser reads back value for value."""
+#: Where .ci/run puts python-ldap's own ldif.py (the ldif package replaces it on install).
+PYTHON_LDAP_LDIF = "PREFLIGHT_PYTHON_LDAP_LDIF"
+
+
+@pytest.fixture(params=["ldif-package", "python-ldap"])
+def ldif_module(request, monkeypatch):
+    """preflight._ldif made to use the ldif package's module, then python-ldap's: both install a
+    top-level ``ldif.py`` and the one installed last is the one imported. The one not installed is
+    loaded from the file ``$PREFLIGHT_PYTHON_LDAP_LDIF`` names (python-ldap's), or the case is skipped."""
+    import importlib.util
+    import os
+
+    import ldif
+
+    from preflight import _ldif
+
+    if _ldif._is_python_ldap(ldif) == (request.param == "python-ldap"):
+        return ldif
+    path = os.environ.get(PYTHON_LDAP_LDIF)
+    if request.param == "ldif-package" or not path:
+        pytest.skip(f"the {request.param} ldif module is not installed"
+                    + ("" if request.param == "ldif-package" else f" and ${PYTHON_LDAP_LDIF} is not set"))
+    spec = importlib.util.spec_from_file_location("python_ldap_ldif", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert _ldif._is_python_ldap(module), path
+    monkeypatch.setattr(_ldif, "_module", lambda: module)
+    return module
+
+
+def test_ldif_writer_and_parser_round_trip(ldif_module):
+    """preflight._ldif over each ``ldif`` module: what the writer writes, the
+    parser reads back value for value."""
     import io
 
     from preflight import _ldif
@@ -365,10 +394,27 @@ def test_ldif_writer_and_parser_round_trip_with_the_installed_ldif_module():
         (b"mail: a@x.com\n", 1),
     ],
 )
-def test_ldif_syntax_errors_name_the_record(data, record):
+def test_ldif_syntax_errors_name_the_record(ldif_module, data, record):
     from preflight import _ldif
 
     with pytest.raises(_ldif.LDIFSyntaxError) as exc:
         list(_ldif.parse(data))
     assert exc.value.record == record
     assert not str(exc.value).startswith("Line ")
+
+
+def test_each_ldif_module_reads_the_sample_export_alike(ldif_module):
+    """The shipped ldifde sample gives the frame the csvde sample gives, whichever module parses it."""
+    directory = SAMPLE_DATA / "directory"
+    assert_frame_equal(read_ldif(directory / "contoso.ldif"), read_csvde(directory / "contoso-csvde.csv"))
+
+
+LDIF_MALFORMED = [case for case in MALFORMED if case[0].startswith((b"dn:", b"objectClass:"))]
+
+
+@pytest.mark.parametrize(("content", "reason"), LDIF_MALFORMED)
+def test_each_ldif_module_refuses_malformed_ldif_alike(ldif_module, tmp_path, content, reason):
+    path = tmp_path / "bad.ldif"
+    path.write_bytes(content)
+    with pytest.raises(SourceError, match=reason):
+        read_ldif(path)
