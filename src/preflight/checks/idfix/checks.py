@@ -71,7 +71,8 @@ def character(idfix_results):
     Why: Microsoft Entra Connect (directory sync) refuses or rewrites values with
     these characters, so the object fails to sync and its mail-enabled user is not
     created for the staged migration. Per attribute (IdFix multi-tenant rules):
-    proxyAddresses — white space ``< > ( ) ; , [ ] "`` (smtp) or ``< > ( ) , [ ] "``
+    proxyAddresses — white space (as .NET counts it: tabs, no-break and other Unicode
+    spaces too) ``< > ( ) ; , [ ] "`` (smtp) or ``< > ( ) , [ ] "``
     (other types; X.400/X.500: control characters, brackets and quotes) and a second
     ``:``; targetAddress — also ``\\``; userPrincipalName — white space
     ``\\ % & * + / = ? ' { } | < > ( ) ; : , [ ] "`` and umlauts; sAMAccountName (where
