@@ -244,7 +244,7 @@ def _run_attribute(objects: pd.DataFrame, attribute: str, steps: tuple[Step, ...
             duplicate_sets.update(_duplicate_sets(cur, hit, oid, context.values("dn")))
         flags[hit] |= bit[hit] if isinstance(bit, np.ndarray) else bit
         if propose is not None:
-            cur = pc.replace_with_mask(cur, pa.array(hit), propose(hit))
+            cur = _where(cur, hit, propose)
     failing = np.flatnonzero(flags)
     take = pa.array(failing)
     out = pd.DataFrame({
@@ -379,15 +379,15 @@ def _rfc2822(cur: pa.Array):
     local, domain, has_at = _split(addr, "@", last=True)
     # The repairs run on the few failing values only.
     fix_domain = bad_domain & has_at
-    fixed_domain = _where(domain, fix_domain, lambda d: pc.replace_substring_regex(d, r"(?i)[^a-z0-9.-]", ""))
-    addr = _where(addr, fix_domain, lambda _: pc.binary_join_element_wise(
-        _rows(local, fix_domain), _rows(fixed_domain, fix_domain), "@"))
+    fixed_domain = _where(domain, fix_domain,
+                          lambda m: pc.replace_substring_regex(_rows(domain, m), r"(?i)[^a-z0-9.-]", ""))
+    addr = _where(addr, fix_domain, lambda m: pc.binary_join_element_wise(_rows(local, m), _rows(fixed_domain, m), "@"))
     bad_local = ~_np(pc.match_substring_regex(addr, LOCAL_PART_RE)) | (pc.count_substring(addr, "@").to_numpy() > 1)
     flags[bad_local] |= LOCALPART
     repair = bad_local & has_at
-    addr = _where(addr, repair, lambda _: pc.replace_substring(pc.binary_join_element_wise(
-        pc.replace_substring_regex(_rows(local, repair), r"(?i)[^a-z0-9.!#$%&'*+/=?^_`{|}~-]", ""),
-        _rows(fixed_domain, repair), "@"), ".@", "@"))
+    addr = _where(addr, repair, lambda m: pc.replace_substring(pc.binary_join_element_wise(
+        pc.replace_substring_regex(_rows(local, m), r"(?i)[^a-z0-9.!#$%&'*+/=?^_`{|}~-]", ""),
+        _rows(fixed_domain, m), "@"), ".@", "@"))
     flags[~_np(pc.match_substring_regex(addr, RFC2822_RE))] |= FORMAT
     return flags != 0, lambda m: pc.binary_join_element_wise(_rows(prefix, m), _rows(addr, m), ""), flags
 
@@ -399,13 +399,13 @@ def _rows(values: pa.Array, mask: np.ndarray) -> pa.Array:
 
 
 def _where(values: pa.Array, mask: np.ndarray, fix) -> pa.Array:
-    """``values`` with the rows of ``mask`` replaced by ``fix(values of those rows)``."""
+    """``values`` with the rows of ``mask`` replaced by ``fix(mask)``, the new values of those rows."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if not mask.any():
         return values
-    return pc.replace_with_mask(values, pa.array(mask), fix(_rows(values, mask)))
+    return pc.replace_with_mask(values, pa.array(mask), fix(mask))
 
 
 @lru_cache(maxsize=1)
