@@ -12,6 +12,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pytest  # noqa: E402
 
+#: Fixtures that start a real server: a test that uses one (directly or through
+#: another fixture) is marked ``servers`` (``pytest -m "not servers"`` leaves it out).
+SERVER_FIXTURES = frozenset({"samba_dc", "bind_server", "slapd_server", "nginx_server"})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.servers)
+
 
 @pytest.fixture(scope="session")
 def samba_dc():

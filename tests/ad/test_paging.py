@@ -11,12 +11,15 @@ import socket
 import ldap3
 import pandas as pd
 import pytest
+
 from servers import slapd
 
 from preflight.registry import SourceError
 from preflight.sources.directory.ldap import LdapSource
 
 N = 2_500
+pytestmark = pytest.mark.servers  # OpenLDAP (slapd)
+
 PASSWORD_ENV = "PREFLIGHT_TEST_SLAPD_PASSWORD"
 
 
