@@ -5,6 +5,7 @@ round-trip, and malformed files are source errors with a useful reason."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -314,8 +315,10 @@ def test_a_large_csvde_export_loads_column_wise(tmp_path):
     assert all(got[c].dtype == "Int64" for c in DIRECTORY_INTS)
 
 
-#: Where .ci/run puts python-ldap's own ldif.py (the ldif package replaces it on install).
+#: Names a copy of python-ldap's own ldif.py (the ldif package replaces it on install); without
+#: it, the copy tests/install-debian.sh takes from python-ldap's source release, if there is one.
 PYTHON_LDAP_LDIF = "PREFLIGHT_PYTHON_LDAP_LDIF"
+PYTHON_LDAP_LDIF_COPY = Path(__file__).resolve().parents[2] / ".cache" / "python-ldap-ldif.py"
 
 
 @pytest.fixture(params=["ldif-package", "python-ldap"])
@@ -332,7 +335,7 @@ def ldif_module(request, monkeypatch):
 
     if _ldif._is_python_ldap(ldif) == (request.param == "python-ldap"):
         return ldif
-    path = os.environ.get(PYTHON_LDAP_LDIF)
+    path = os.environ.get(PYTHON_LDAP_LDIF) or (str(PYTHON_LDAP_LDIF_COPY) if PYTHON_LDAP_LDIF_COPY.is_file() else None)
     if request.param == "ldif-package" or not path:
         pytest.skip(f"the {request.param} ldif module is not installed"
                     + ("" if request.param == "ldif-package" else f" and ${PYTHON_LDAP_LDIF} is not set"))
