@@ -12,9 +12,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pytest  # noqa: E402
 
-#: Fixtures that start a real server: a test that uses one (directly or through
+#: Fixtures that start a real server or browser: a test that uses one (directly or through
 #: another fixture) is marked ``servers`` (``pytest -m "not servers"`` leaves it out).
-SERVER_FIXTURES = frozenset({"samba_dc", "bind_server", "slapd_server", "nginx_server"})
+SERVER_FIXTURES = frozenset({"samba_dc", "bind_server", "slapd_server", "nginx_server", "browser"})
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a Debian 12 machine, as root:
 #   - the real servers the tests start themselves, on loopback (Samba AD DC, BIND 9, OpenLDAP, nginx),
+#     and the headless browser the HTML report is tested in (Chromium and its driver),
 #   - the headers python-ldap builds against (the fast-ldap extra),
 #   - preflight itself, editable, with its test, lint and fast-ldap extras,
 #   - python-ldap's own ldif.py beside the ldif package's (tests of preflight._ldif run both).
@@ -26,7 +27,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
     samba samba-ad-dc samba-ad-provision python3-samba \
-    bind9 bind9-utils slapd ldap-utils nginx-light \
+    bind9 bind9-utils slapd ldap-utils nginx-light chromium chromium-driver \
     openssl ca-certificates git \
     libldap2-dev libsasl2-dev >/dev/null
 

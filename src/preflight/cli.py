@@ -38,7 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("paths", nargs="*", metavar="PATH", help="migration batch CSV files")
-    p.add_argument("--format", choices=("text", "json", "sarif", "junit", "github"), default="text")
+    from .formatters import FORMATS
+
+    p.add_argument("--format", choices=FORMATS, default="text",
+                   help="report format (html: one self-contained page, needs the html extra)")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
     p.add_argument("--max-per-check", type=int, default=10, metavar="N",
                    help="text format: list at most N findings of a check per file, count the rest (0: all; default 10)")
@@ -175,12 +178,13 @@ def run(argv: Sequence[str] | None) -> int:
 
     if args.output:
         try:
-            Path(args.output).write_text(render(report, args.format, max_per_check=args.max_per_check), encoding="utf-8")
+            Path(args.output).write_text(render(report, args.format, max_per_check=args.max_per_check, fail_on=cfg.fail_on),
+                                         encoding="utf-8")
         except OSError as exc:
             raise _Usage(f"cannot write --output {args.output}: {exc.strerror or exc}") from None
     else:
         color = args.format == "text" and _use_color(sys.stdout)
-        sys.stdout.write(render(report, args.format, color=color, max_per_check=args.max_per_check))
+        sys.stdout.write(render(report, args.format, color=color, max_per_check=args.max_per_check, fail_on=cfg.fail_on))
     if args.fix_ldif or args.idfix_csv:
         from .exports.idfix import write_fix_ldif, write_idfix_csv
 

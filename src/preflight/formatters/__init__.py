@@ -11,7 +11,7 @@ from typing import Any
 
 from ..model import Report
 
-FORMATS = ("text", "json", "sarif", "junit", "github")
+FORMATS = ("text", "json", "sarif", "junit", "github", "html")
 
 
 def render(report: Report, fmt: str, **opts: Any) -> str:

@@ -1,0 +1,216 @@
+"""HTML: one self-contained page per run, for the people who decide (change board,
+project manager, helpdesk) rather than the admin at a terminal.
+
+The page is rendered by Jinja2 with autoescaping: every value from a CSV, the
+directory, DNS or a tenant export is text, never markup. CSS, the small script
+that sorts and filters the findings table, and the charts are inline; a
+Content-Security-Policy meta tag forbids every external load (the page works
+offline and from a mail attachment). Charts are drawn by matplotlib's SVG
+backend at build time, so the page carries no charting script.
+
+Jinja2 and matplotlib are imported only when this format is asked for
+(``pip install "preflight[html]"``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+from collections import Counter, defaultdict
+from importlib import resources
+from typing import Any
+
+from ..model import Finding, Report, Severity, Status
+
+#: Findings of one check listed per subject (file, domain, directory); the rest are counted,
+#: as in the text report. The JSON report keeps every finding.
+MAX_PER_CHECK = 10
+
+_SEVERITIES = (Severity.ERROR, Severity.WARNING, Severity.INFO)
+_COLOURS = {Severity.ERROR: "#c62828", Severity.WARNING: "#ef8f00", Severity.INFO: "#1565c0"}
+
+
+class HtmlUnavailable(RuntimeError):
+    """Jinja2 or matplotlib is not installed (the ``html`` extra)."""
+
+
+def _subject(f: Finding) -> str:
+    if f.path is not None:
+        return f.path
+    if f.domain:
+        return f"domain {f.domain}"
+    if f.dn:
+        return "directory"
+    return "run"
+
+
+def _location(f: Finding) -> str:
+    parts = []
+    if f.row is not None:
+        parts.append(f"row {f.row}")
+    if f.line is not None and f.line != f.row:
+        parts.append(f"line {f.line}")
+    if f.column or f.attribute:
+        parts.append(f"[{f.column or f.attribute}]")
+    if f.dn:
+        parts.append(f.dn)
+    if f.record:
+        parts.append(f.record)
+    return " ".join(parts)
+
+
+def _chart(title: str, labels: list[str], counts: dict[Severity, list[int]]) -> str | None:
+    """A horizontal stacked bar chart (one bar per label, one colour per severity) as inline SVG."""
+    if not labels:
+        return None
+    import matplotlib
+
+    matplotlib.rcParams["svg.fonttype"] = "none"   # text stays text: smaller, selectable
+    matplotlib.rcParams["svg.hashsalt"] = "preflight"  # stable element ids between runs
+    from matplotlib.figure import Figure
+
+    height = 0.9 + 0.32 * len(labels)
+    fig = Figure(figsize=(7.5, height))
+    ax = fig.subplots()
+    left = [0] * len(labels)
+    for sev in _SEVERITIES:
+        values = counts[sev]
+        if any(values):
+            ax.barh(labels, values, left=left, color=_COLOURS[sev], label=sev.value)
+            left = [a + b for a, b in zip(left, values)]
+    ax.invert_yaxis()
+    ax.set_title(title, loc="left", fontsize=11)
+    ax.set_xlabel("findings")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    fig.tight_layout()
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    svg = buf.getvalue()
+    return svg[svg.index("<svg"):]  # inline: no XML prolog or DOCTYPE
+
+
+def _short(label: str, limit: int = 48) -> str:
+    return label if len(label) <= limit else "…" + label[-(limit - 1):]
+
+
+def _view(report: Report, fail_on: str, max_per_check: int | None) -> dict[str, Any]:
+    from .. import registry
+
+    checks = {c.code: c for c in registry.all_checks()}
+    counts = report.counts()
+    exit_code = report.exit_code(fail_on)
+    errored = [r for r in report.results if r.status is Status.ERRORED]
+    skipped = [r for r in report.results if r.status is Status.SKIPPED]
+
+    # one row per batch file: its records, its findings by severity, its checks not run
+    files: dict[str, dict[str, Any]] = {}
+    for inp in report.inputs:
+        if inp.get("kind") == "batch":
+            files[inp["path"]] = {"path": inp["path"], "rows": inp.get("records"), "encoding": inp.get("encoding"),
+                                  "sev": Counter(), "errored": [], "skipped": []}
+    for f in report.findings:
+        if f.path in files:
+            files[f.path]["sev"][f.severity] += 1
+    for r in errored:
+        if r.subject in files:
+            files[r.subject]["errored"].append(r)
+    for r in skipped:
+        if r.subject in files:
+            files[r.subject]["skipped"].append(r)
+    for b in files.values():  # skipped checks of a file, by reason: (reason, codes)
+        reasons: dict[str, list[str]] = defaultdict(list)
+        for r in b["skipped"]:
+            reasons[r.reason or "no reason given"].append(r.code)
+        b["skipped"] = sorted(reasons.items())
+    threshold = Severity(fail_on).rank
+    for b in files.values():
+        sev = b.pop("sev")
+        b.update(errors=sev[Severity.ERROR], warnings=sev[Severity.WARNING], infos=sev[Severity.INFO],
+                 ready=not b["errored"] and not any(n for s, n in sev.items() if s.rank >= threshold))
+        b["sev"] = sev
+
+    # findings grouped by check, then by subject, the first max_per_check of each listed
+    by_check: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
+    for f in report.findings:
+        by_check[f.code][_subject(f)].append(f)
+    groups = []
+    table = []
+    for code in sorted(by_check):
+        chk = checks.get(code)
+        listed, more = 0, 0
+        for subject, found in by_check[code].items():
+            found.sort(key=lambda f: (f.row or 0, f.line or 0))
+            keep = found if not max_per_check else found[:max_per_check]
+            more += len(found) - len(keep)
+            listed += len(keep)
+            table.extend((f, subject) for f in keep)
+        first = next(iter(by_check[code].values()))[0]
+        groups.append({"code": code, "name": first.name, "severity": first.severity.value,
+                       "title": chk.title if chk else first.name, "area": chk.area if chk else "",
+                       "fix": first.fix, "total": listed + more, "more": more,
+                       "subjects": len(by_check[code])})
+
+    # charts: findings per area and per batch file, stacked by severity
+    area_of = {code: (checks[code].area if code in checks else "other") for code in by_check}
+    areas = sorted({area_of[f.code] for f in report.findings})
+    per_area = {sev: [sum(1 for f in report.findings if f.severity is sev and area_of[f.code] == a) for a in areas]
+                for sev in _SEVERITIES}
+    batch_paths = [p for p in files if sum(files[p]["sev"].values())]
+    per_file = {sev: [files[p]["sev"][sev] for p in batch_paths] for sev in _SEVERITIES}
+    charts = [c for c in (_chart("Findings per area", areas, per_area),
+                          _chart("Findings per batch file", [_short(p) for p in batch_paths], per_file)) if c]
+
+    # skipped checks grouped by reason (most are skipped for one reason: a source not given)
+    skipped_by_reason: dict[str, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
+    for r in skipped:
+        codes, subjects = skipped_by_reason[r.reason or "no reason given"]
+        codes.add(r.code)
+        if r.subject:
+            subjects.add(r.subject)
+
+    rules = [checks[g["code"]] for g in groups if g["code"] in checks]
+    rules += [checks[r.code] for r in errored if r.code in checks and r.code not in by_check]
+    return {
+        "report": report, "counts": counts, "exit_code": exit_code, "fail_on": fail_on,
+        "ready": exit_code == 0, "errored": errored, "skipped": skipped,
+        "skipped_by_reason": [(reason, sorted(codes), sorted(subjects))
+                              for reason, (codes, subjects) in sorted(skipped_by_reason.items())],
+        "files": list(files.values()), "groups": groups, "charts": charts,
+        "rows": [{"f": f, "subject": s, "where": _location(f)} for f, s in table],
+        "rules": sorted({r.code: r for r in rules}.values(), key=lambda r: r.code),
+        "max_per_check": max_per_check, "severities": [s.value for s in _SEVERITIES],
+        "sources": [i for i in report.inputs if i.get("kind") not in ("batch", "reference")],
+    }
+
+
+def render(report: Report, *, fail_on: str = "error", max_per_check: int | None = MAX_PER_CHECK, **_: object) -> str:
+    """The report as one self-contained HTML page (a ``str``, UTF-8 when written).
+
+    Args:
+        fail_on: the lowest severity that fails the run (as ``--fail-on``), for the verdict banner.
+        max_per_check: findings of one check listed per file, domain or directory (``None`` or 0:
+            all); the rest are counted ("and M more").
+
+    Raises:
+        HtmlUnavailable: Jinja2 or matplotlib is not installed.
+    """
+    try:
+        import jinja2
+    except ImportError as exc:  # pragma: no cover - the html extra is part of the test install
+        raise HtmlUnavailable('the HTML report needs Jinja2 and matplotlib: pip install "preflight[html]"') from exc
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as exc:  # pragma: no cover
+        raise HtmlUnavailable('the HTML report needs Jinja2 and matplotlib: pip install "preflight[html]"') from exc
+
+    templates = resources.files(__package__) / "templates"
+    script = (templates / "report.js").read_text(encoding="utf-8")
+    css = (templates / "report.css").read_text(encoding="utf-8")
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    template = env.from_string((templates / "report.html.j2").read_text(encoding="utf-8"))
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    csp = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"
+    return template.render(csp=csp, script=script, css=css, **_view(report, fail_on, max_per_check))
