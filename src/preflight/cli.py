@@ -76,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dns-timeout", type=float, metavar="S")
     t.add_argument("--outlook-anywhere-host", metavar="HOST", help="the Outlook Anywhere (RPC over HTTP) host name")
 
+    c = p.add_argument_group("capacity")
+    c.add_argument("--mailbox-stats", metavar="FILE",
+                   help="mailbox sizes: a Get-MailboxStatistics (Exchange 2007) or WMI Exchange_Mailbox (2003) CSV export")
+    c.add_argument("--window-hours", type=float, metavar="H", help="the time one batch may take (PF701)")
+    c.add_argument("--target-quota-gb", type=float, metavar="GB",
+                   help="the Exchange Online mailbox quota of your licence (default 50; 100 with Plan 2 or E3/E5)")
+
     i = p.add_argument_group("IdFix")
     i.add_argument("--idfix-scope", choices=("batch", "directory"))
     i.add_argument("--idfix-base", metavar="DN", help="with --idfix-scope directory: scan this subtree only")
@@ -115,13 +122,16 @@ def _apply(cfg: Any, args: argparse.Namespace) -> None:
         "outlook_anywhere_host": args.outlook_anywhere_host,
     }
     idfix: dict[str, Any] = {"scope": args.idfix_scope, "base": args.idfix_base, "rule_set": args.rule_set}
+    capacity: dict[str, Any] = {"mailbox_stats": args.mailbox_stats and _abspath(args.mailbox_stats),
+                                "window_hours": args.window_hours, "target_quota_gb": args.target_quota_gb}
     tenant: dict[str, Any] = {}
     if args.tenant_domains:
         if Path(args.tenant_domains).is_file():
             tenant["domains_file"] = _abspath(args.tenant_domains)
         else:
             tenant["domains"] = [d.strip() for d in args.tenant_domains.split(",") if d.strip()]
-    for section, values in (("directory", directory), ("dns", dns), ("idfix", idfix), ("tenant", tenant)):
+    for section, values in (("directory", directory), ("dns", dns), ("idfix", idfix), ("tenant", tenant),
+                            ("capacity", capacity)):
         getattr(cfg, section).update({k: v for k, v in values.items() if v is not None})
 
 

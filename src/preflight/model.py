@@ -60,6 +60,8 @@ class Finding:
     ``value`` is the offending value where it is safe to show; it is never set
     from the Password column. ``fix`` is the suggested remedy, and
     ``suggested_value`` a replacement value where one can be proposed.
+    ``metrics`` holds the numbers behind a measuring finding (a batch's ``bytes``
+    and estimated ``hours_fast``/``hours_slow``, PF700), for reports to chart.
     """
 
     code: str
@@ -79,6 +81,7 @@ class Finding:
     fix: str | None = None
     suggested_value: str | None = None
     related: tuple[dict[str, Any], ...] = ()
+    metrics: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping; location keys that are ``None`` are left out."""
@@ -96,6 +99,8 @@ class Finding:
                 out[key] = getattr(self, key)
         if self.related:
             out["related"] = [dict(r) for r in self.related]
+        if self.metrics:
+            out["metrics"] = dict(self.metrics)
         return out
 
 

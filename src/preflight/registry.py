@@ -81,6 +81,7 @@ class Problem:
     fix: str | None = None
     suggested_value: str | None = None
     related: tuple[dict[str, Any], ...] = ()
+    metrics: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)

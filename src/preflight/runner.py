@@ -153,6 +153,7 @@ def _finding(chk: Check, p: Problem, path: str | None) -> Finding:
         fix=p.fix,
         suggested_value=p.suggested_value,
         related=p.related,
+        metrics=p.metrics,
     )
 
 

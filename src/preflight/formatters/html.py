@@ -78,7 +78,7 @@ def _chart(title: str, labels: list[str], counts: dict[Severity, list[int]]) -> 
         values = counts[sev]
         if any(values):
             ax.barh(labels, values, left=left, color=_COLOURS[sev], label=sev.value)
-            left = [a + b for a, b in zip(left, values)]
+            left = [a + b for a, b in zip(left, values, strict=True)]
     ax.invert_yaxis()
     ax.set_title(title, loc="left", fontsize=11)
     ax.set_xlabel("findings")
@@ -90,6 +90,39 @@ def _chart(title: str, labels: list[str], counts: dict[Severity, list[int]]) -> 
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     svg = buf.getvalue()
     return svg[svg.index("<svg"):]  # inline: no XML prolog or DOCTYPE
+
+
+def _hours_chart(estimates: list[tuple[str, float, float, float]]) -> str | None:
+    """Each batch file's estimated hours as a range bar (fast rate to slow rate), labelled with its GB."""
+    if not estimates:
+        return None
+    import matplotlib
+
+    matplotlib.rcParams["svg.fonttype"] = "none"
+    matplotlib.rcParams["svg.hashsalt"] = "preflight"
+    from matplotlib.figure import Figure
+
+    labels = [_short(p) for p, _, _, _ in estimates]
+    fig = Figure(figsize=(7.5, 0.9 + 0.32 * len(labels)))
+    ax = fig.subplots()
+    fast = [f for _, _, f, _ in estimates]
+    slow = [s for _, _, _, s in estimates]
+    ax.barh(labels, fast, color="#1565c0", label="at the fast rate")
+    ax.barh(labels, [s - f for f, s in zip(fast, slow, strict=True)], left=fast, color="#90caf9", label="up to the slow rate")
+    for y, (_, gb, _, s) in enumerate(estimates):
+        ax.annotate(f"{gb:,.1f} GB", (s, y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
+    ax.set_xlim(0, max(slow + [0.1]) * 1.3)  # room for the GB labels
+    ax.invert_yaxis()
+    ax.set_title("Estimated hours per batch file", loc="left", fontsize=11)
+    ax.set_xlabel("hours")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    fig.tight_layout()
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    svg = buf.getvalue()
+    return svg[svg.index("<svg"):]
 
 
 def _short(label: str, limit: int = 48) -> str:
@@ -160,8 +193,12 @@ def _view(report: Report, fail_on: str, max_per_check: int | None) -> dict[str, 
                 for sev in _SEVERITIES}
     batch_paths = [p for p in files if sum(files[p]["sev"].values())]
     per_file = {sev: [files[p]["sev"][sev] for p in batch_paths] for sev in _SEVERITIES}
+    estimates = [(f.path, f.metrics["bytes"] / 2**30, f.metrics["hours_fast"], f.metrics["hours_slow"])
+                 for f in report.findings
+                 if f.path is not None and f.metrics and {"bytes", "hours_fast", "hours_slow"} <= f.metrics.keys()]
     charts = [c for c in (_chart("Findings per area", areas, per_area),
-                          _chart("Findings per batch file", [_short(p) for p in batch_paths], per_file)) if c]
+                          _chart("Findings per batch file", [_short(p) for p in batch_paths], per_file),
+                          _hours_chart(sorted(estimates))) if c]
 
     # skipped checks grouped by reason (most are skipped for one reason: a source not given)
     skipped_by_reason: dict[str, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
@@ -209,8 +246,10 @@ def render(report: Report, *, fail_on: str = "error", max_per_check: int | None 
     templates = resources.files(__package__) / "templates"
     script = (templates / "report.js").read_text(encoding="utf-8")
     css = (templates / "report.css").read_text(encoding="utf-8")
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True)
     template = env.from_string((templates / "report.html.j2").read_text(encoding="utf-8"))
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
-    csp = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"
+    csp = (f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'; "
+           "base-uri 'none'; form-action 'none'")
     return template.render(csp=csp, script=script, css=css, **_view(report, fail_on, max_per_check))
