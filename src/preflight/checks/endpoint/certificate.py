@@ -331,7 +331,8 @@ def certificate_chain_incomplete(endpoint_chain):
     if c.end != ch.INCOMPLETE:
         return
     last = c.path[-1]
-    yield Problem(f"the server does not send the certificate of {c.missing_issuer}, which issued "
-                  f"{ch.subject(last)}, and no trusted root is that issuer", value=c.missing_issuer,
+    yield Problem(f"the chain stops at {ch.subject(last)}: the certificate of its issuer {c.missing_issuer} is "
+                  "neither sent by the server nor a trusted root", value=c.missing_issuer,
                   fix=f"Install the intermediate certificate {c.missing_issuer} on the server so that it is sent "
-                      "with the host's certificate.", **_where(c))
+                      "with the host's certificate; if it is your own (internal) root CA, Exchange Online does not "
+                      "trust it: use a certificate from a public CA.", **_where(c))

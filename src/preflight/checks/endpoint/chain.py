@@ -88,10 +88,10 @@ def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     key = issuer.public_key()
     try:
         if isinstance(key, rsa.RSAPublicKey):
-            pad = cert.signature_algorithm_parameters
-            if not isinstance(pad, (padding.PKCS1v15, padding.PSS)):
+            pad, hash_algorithm = cert.signature_algorithm_parameters, cert.signature_hash_algorithm
+            if not isinstance(pad, (padding.PKCS1v15, padding.PSS)) or hash_algorithm is None:
                 return False
-            key.verify(cert.signature, cert.tbs_certificate_bytes, pad, cert.signature_hash_algorithm)
+            key.verify(cert.signature, cert.tbs_certificate_bytes, pad, hash_algorithm)
         elif isinstance(key, ec.EllipticCurvePublicKey):
             hash_algorithm = cert.signature_hash_algorithm
             if hash_algorithm is None:

@@ -47,6 +47,7 @@ def endpoint_unreachable(endpoint_connection):
 
 #: TLS versions Microsoft 365 keeps using.
 CURRENT_TLS = frozenset({"TLSv1.2", "TLSv1.3"})
+_TLS_NAMES = {"TLSv1": "TLS 1.0", "TLSv1.1": "TLS 1.1", "SSLv3": "SSL 3.0", "SSLv2": "SSL 2.0"}
 
 
 @check("PF518", "endpoint-tls12-not-offered", severity="warning")
@@ -80,6 +81,7 @@ def tls12_not_offered(endpoint_tls_version, config):
         return
     opts = endpoint_options(config)
     host = opts.get("outlook_anywhere_host")
-    yield Problem(f"the Outlook Anywhere host{' ' + host if host else ''} chose {version}: it does not offer TLS 1.2",
+    shown = _TLS_NAMES.get(version, version)
+    yield Problem(f"the Outlook Anywhere host{' ' + host if host else ''} chose {shown}: it does not offer TLS 1.2",
                   domain=host, path=opts.get("certificate"), value=version,
                   fix="Enable TLS 1.2 on the server (or the reverse proxy) that publishes Outlook Anywhere.")

@@ -71,12 +71,12 @@ def parse_certificates(data: bytes) -> list[x509.Certificate]:
 
     if b"-----BEGIN" in data:
         if b"-----BEGIN PKCS7-----" in data:
-            return list(pkcs7.load_pem_pkcs7_certificates(data))
+            return _leaf_first(pkcs7.load_pem_pkcs7_certificates(data))
         if b"-----BEGIN CERTIFICATE-----" not in data:
             raise ValueError("no certificate in it (no -----BEGIN CERTIFICATE----- block)")
         return list(x509.load_pem_x509_certificates(data))
     try:
-        return list(pkcs7.load_der_pkcs7_certificates(data))
+        return _leaf_first(pkcs7.load_der_pkcs7_certificates(data))
     except ValueError:
         pass
     certs = []
@@ -88,6 +88,15 @@ def parse_certificates(data: bytes) -> list[x509.Certificate]:
     if not certs:
         raise ValueError("the file is empty")
     return certs
+
+
+def _leaf_first(certs: list[x509.Certificate]) -> list[x509.Certificate]:
+    """PKCS #7 holds a SET of certificates, sorted by their encoding: put first
+    the one that issued none of the others (the host's), keep the others' order."""
+    leaves = [c for c in certs if not any(o is not c and o.issuer == c.subject for o in certs)]
+    if not leaves:
+        return list(certs)
+    return [leaves[0], *(c for c in certs if c is not leaves[0])]
 
 
 def _der_length(data: bytes) -> int:

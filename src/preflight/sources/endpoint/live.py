@@ -27,7 +27,6 @@ from __future__ import annotations
 import errno
 import socket
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -152,6 +151,8 @@ def probe(host: str, *, port: int, connect_timeout: float, receive_timeout: floa
     Returns:
         The :class:`Probe`; it never raises for a network failure.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     connect_to = connect_to or {}
     timeouts = (connect_timeout, receive_timeout)
     with ThreadPoolExecutor(max_workers=min(32, 1 + 2 * len(domains))) as pool:
@@ -253,7 +254,7 @@ def _peer_chain(sock: ssl.SSLSocket) -> tuple[bytes, ...]:
 
     getter = getattr(sock, "get_unverified_chain", None)
     if getter is None:
-        getter = sock._sslobj.get_unverified_chain  # type: ignore[union-attr]
+        getter = sock._sslobj.get_unverified_chain  # type: ignore[attr-defined]
     out = []
     for cert in getter() or ():
         out.append(cert if isinstance(cert, bytes) else cert.public_bytes(ssl._ssl.ENCODING_DER))  # type: ignore[attr-defined]
