@@ -241,3 +241,14 @@ def test_sample_chain_shows_the_certificate_checks_offline():
     report = run({"outlook_anywhere_host": certs.HOST, "certificate": sample})
     assert codes(report) == {"PF510", "PF518"}, [f.message for f in report.findings]
     assert report.exit_code() == 1
+
+
+def test_every_endpoint_check_has_a_rule_page():
+    checks = [c for c in preflight.list_checks() if c.area == "endpoint"]
+    assert [c.code for c in checks] == ["PF500", "PF510", "PF511", "PF512", "PF513", "PF514", "PF515", "PF516",
+                                        "PF517", "PF518", "PF520", "PF521", "PF530"]
+    for c in checks:
+        page = c.explain()
+        for part in ("Why:", "Fix:", "Source:"):
+            assert part in page, (c.code, part)
+        assert c.name.startswith("endpoint-")

@@ -104,14 +104,14 @@ def rpcproxy_basic_not_offered(endpoint_rpcproxy, endpoint_connection):
     `-Authentication` Basic or NTLM, default Basic); TechNet
     aa996225(v=exchg.65) (the /rpc virtual directory's methods).
 
-    Skipped when the proxy did not ask for authentication (PF520 says why).
+    Skipped when the proxy asked for neither (PF520 says why).
     """
     a = endpoint_rpcproxy
     schemes = [s.lower() for s in a.schemes()]
-    if a.status != 401 or "ntlm" not in schemes:
-        raise Missing("the RPC proxy did not ask for NTLM authentication (see PF520)")
-    if "basic" in schemes:
+    if a.status == 401 and "basic" in schemes:
         return
+    if a.status != 401 or "ntlm" not in schemes:
+        raise Missing("the RPC proxy asked for neither Basic nor NTLM authentication (see PF520)")
     yield Problem(f"{a.url} offers {', '.join(a.schemes())} but not Basic authentication: a migration endpoint "
                   "created with the default (Basic) fails", domain=endpoint_connection.host,
                   value=", ".join(a.schemes()),
