@@ -200,3 +200,16 @@ def test_cli_live_exit_codes(nginx_server, pki, tmp_path):
     assert rc == 1 and "PF520" in out and "404 Not Found" in out and f"domain {certs.HOST}" in out
     rc, out = cli("expired")
     assert rc == 1 and "PF512" in out
+
+
+def test_an_unreadable_ca_file_errors_what_needs_it_and_nothing_else(nginx_server, pki, tmp_path):
+    opts = live(nginx_server.ports["valid"], tmp_path / "missing-ca.pem")
+    opts["connect_to"]["autodiscover.contoso.com"] = f"127.0.0.1:{nginx_server.ports['autodiscover-401']}"
+    opts["connect_to"]["contoso.com"] = f"127.0.0.1:{nginx_server.ports['autodiscover-401']}"
+    report = run(opts, "contoso.com")
+    st = statuses(report)
+    assert st["PF500"] == st["PF518"] == st["PF520"] == "passed"
+    for code in [*CERT_CODES, "PF530"]:
+        assert st[code] == "errored", code
+    reasons = {r.code: r.reason for r in report.results}
+    assert "missing-ca.pem" in reasons["PF510"] and "missing-ca.pem" in reasons["PF530"]

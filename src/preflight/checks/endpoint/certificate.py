@@ -47,10 +47,10 @@ def certificate_untrusted(endpoint_chain):
     the Microsoft Trusted Root Program) on the server that publishes Outlook
     Anywhere, with the host name in its subject alternative names.
 
-    Source: Microsoft Learn, "What you need to know about a staged email
-    migration" and "Perform a staged migration" (Outlook Anywhere needs "a
-    certificate issued by a trusted certification authority (CA)"; it "can't
-    be configured with a self-signed certificate"); RFC 5280 section 6 (path
+    Source: Microsoft Learn, "Perform a staged migration of email" ("You must
+    use a certificate issued by a trusted certification authority (CA) with
+    your Outlook Anywhere configuration. Outlook Anywhere can't be configured
+    with a self-signed certificate."); RFC 5280 section 6 (path
     validation). Whether Exchange Online strictly requires a *public* CA is not
     stated there; that it does not trust a private one follows from the same
     rule.
@@ -204,17 +204,17 @@ def certificate_not_yet_valid(endpoint_chain):
 def certificate_expiring(endpoint_chain):
     """A certificate of the Outlook Anywhere chain expires within `cert_warn_days` (default 30).
 
-    Why: a staged migration runs for weeks -- batch after batch, with
-    incremental syncs every day until the last mailbox is done. If the
-    certificate expires on the way, the endpoint stops connecting in the
-    middle of the migration.
+    Why: a staged migration runs for weeks: one migration endpoint serves
+    every batch, created and run one after another until the last mailbox
+    is migrated. If the certificate expires on the way, the endpoint stops
+    connecting in the middle of the migration.
 
     Fix: renew the certificate before the first batch starts.
 
-    Source: RFC 5280 section 4.1.2.5; Microsoft Learn, "What you need to know
-    about a staged email migration" (incremental synchronization every 24
-    hours until the batch is completed). The 30 days are preflight's default
-    (`[tool.preflight.endpoint] cert_warn_days`).
+    Source: RFC 5280 section 4.1.2.5; Microsoft Learn, "Perform a staged
+    migration of email" ("One migration endpoint is created to use for all
+    of your migration batches"; a batch per CSV file of at most 2,000 rows).
+    The 30 days are preflight's default (`[tool.preflight.endpoint] cert_warn_days`).
     """
     c = endpoint_chain
     horizon = c.now + timedelta(days=c.warn_days)

@@ -24,9 +24,10 @@ def endpoint_unreachable(endpoint_connection):
     Exchange 2003: RPC over HTTP on the server's properties) and check the
     host name's public DNS record.
 
-    Source: Microsoft Learn, "What you need to know about a staged email
-    migration" (the source organization must be reachable from Microsoft 365
-    using Outlook Anywhere); Microsoft Remote Connectivity Analyzer, Outlook
+    Source: Microsoft Learn, "Perform a staged migration of email" ("The
+    email migration service uses Outlook Anywhere (also known as RPC over
+    HTTP), to connect to your on-premises Exchange Server"); Microsoft Remote
+    Connectivity Analyzer, Outlook
     Anywhere test ("Testing TCP port 443 ... to ensure it's listening and
     open"); TechNet aa996706 (RPC over HTTP uses SSL on port 443).
 

@@ -139,8 +139,10 @@ def autodiscover_unavailable(endpoint_autodiscover, mail_domains):
     create the endpoint by hand: `New-MigrationEndpoint -ExchangeOutlookAnywhere
     -ExchangeServer <server> -RpcProxyServer <host> -Credentials …`.
 
-    Source: Microsoft Learn, "Perform a staged migration" (the endpoint's
-    connection settings are detected with Autodiscover, or entered by hand);
+    Source: Microsoft Learn, "Perform a staged migration of email" (Microsoft
+    365 uses the account "to detect the migration endpoint"; "If the test
+    connection to the source server isn't successful", enter the Exchange
+    server and the RPC proxy server);
     MS-OXDSCLI, Autodiscover Publishing and Lookup Protocol (the URLs a
     client tries); New-MigrationEndpoint (-ExchangeServer, -RpcProxyServer).
 

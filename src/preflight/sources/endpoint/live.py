@@ -153,11 +153,18 @@ def probe(host: str, *, port: int, connect_timeout: float, receive_timeout: floa
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    import ssl
+
     connect_to = connect_to or {}
     timeouts = (connect_timeout, receive_timeout)
+    verifying: ssl.SSLContext | str
+    try:
+        verifying = verifying_context(ca_file)
+    except (OSError, ssl.SSLError) as exc:  # the checks of the certificate say it too (errored)
+        verifying = f"cannot read the CA file {ca_file}: {exc.strerror or exc}"
     with ThreadPoolExecutor(max_workers=min(32, 1 + 2 * len(domains))) as pool:
         main = pool.submit(_probe_host, host, connect_to.get(host, (host, port)), timeouts)
-        auto = {d: [pool.submit(_autodiscover, name, connect_to.get(name, (name, 443)), timeouts, ca_file)
+        auto = {d: [pool.submit(_autodiscover, name, connect_to.get(name, (name, 443)), timeouts, verifying)
                     for name in (f"autodiscover.{d}", d)] for d in domains}
         connection, rpcproxy = main.result()
         return Probe(connection, rpcproxy, {d: tuple(f.result() for f in fs) for d, fs in auto.items()})
@@ -278,10 +285,13 @@ def _probe_host(host: str, target: tuple[str, int], timeouts: tuple[float, float
     return conn, answer
 
 
-def _autodiscover(name: str, target: tuple[str, int], timeouts: tuple[float, float], ca_file: str | None) -> HttpAnswer:
+def _autodiscover(name: str, target: tuple[str, int], timeouts: tuple[float, float],
+                  ctx: ssl.SSLContext | str) -> HttpAnswer:
     url = f"https://{name}{'' if target[1] == 443 else f':{target[1]}'}{AUTODISCOVER_PATH}"
+    if isinstance(ctx, str):
+        return HttpAnswer("POST", url, ERROR, error=ctx)
     try:
-        sock = _open(name, target, verifying_context(ca_file), timeouts)
+        sock = _open(name, target, ctx, timeouts)
     except _Failed as exc:
         return HttpAnswer("POST", url, exc.outcome, error=str(exc))
     with sock:
