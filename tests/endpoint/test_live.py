@@ -5,11 +5,14 @@ ports; and the whole area costing about one timeout."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+import jsonschema
 import pytest
 
 from endpoint import certs
@@ -166,6 +169,8 @@ def test_autodiscover_of_good_domains_passes(nginx_server, pki, silent_port, ref
     assert report.findings == [] and statuses(report) == {"PF530": "passed"}
     (src,) = [i for i in report.inputs if i["kind"] == "endpoint"]
     assert any("401" in a for a in src["autodiscover"]["contoso.com"])
+    schema = json.loads((Path(ROOT) / "src/preflight/schema/report.schema.json").read_text())
+    jsonschema.validate(json.loads(json.dumps(report.to_dict())), schema)
 
 
 def test_the_area_costs_about_one_timeout(nginx_server, pki, silent_port, refused_port):

@@ -66,6 +66,13 @@ def parse_certificates(data: bytes) -> list[x509.Certificate]:
     Raises:
         ValueError: no certificate found, or a malformed one.
     """
+    certs = _parse(data)
+    if not certs:
+        raise ValueError("no certificate in it")
+    return certs
+
+
+def _parse(data: bytes) -> list[x509.Certificate]:
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import pkcs7
 

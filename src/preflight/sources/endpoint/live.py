@@ -51,7 +51,8 @@ RPC_STORE_PORT = 6001
 
 @dataclass(frozen=True)
 class Connection:
-    """The TCP connection and TLS handshake to ``host``:``port`` (at ``address``).
+    """The TCP connection and TLS handshake to ``host``:``port`` (``address``
+    is ``host``, or ``"ADDRESS:PORT"`` when ``connect_to`` sent it elsewhere).
 
     ``chain`` holds the DER certificates the server sent, in its order;
     ``tls_version`` the version it chose (``"TLSv1.3"``...). ``error`` says why
@@ -151,9 +152,8 @@ def probe(host: str, *, port: int, connect_timeout: float, receive_timeout: floa
     Returns:
         The :class:`Probe`; it never raises for a network failure.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     import ssl
+    from concurrent.futures import ThreadPoolExecutor
 
     connect_to = connect_to or {}
     timeouts = (connect_timeout, receive_timeout)
@@ -163,7 +163,7 @@ def probe(host: str, *, port: int, connect_timeout: float, receive_timeout: floa
     except (OSError, ssl.SSLError) as exc:  # the checks of the certificate say it too (errored)
         verifying = f"cannot read the CA file {ca_file}: {exc.strerror or exc}"
     with ThreadPoolExecutor(max_workers=min(32, 1 + 2 * len(domains))) as pool:
-        main = pool.submit(_probe_host, host, connect_to.get(host, (host, port)), timeouts)
+        main = pool.submit(_probe_host, host, port, connect_to.get(host, (host, port)), timeouts)
         auto = {d: [pool.submit(_autodiscover, name, connect_to.get(name, (name, 443)), timeouts, verifying)
                     for name in (f"autodiscover.{d}", d)] for d in domains}
         connection, rpcproxy = main.result()
@@ -268,8 +268,9 @@ def _peer_chain(sock: ssl.SSLSocket) -> tuple[bytes, ...]:
     return tuple(out)
 
 
-def _probe_host(host: str, target: tuple[str, int], timeouts: tuple[float, float]) -> tuple[Connection, HttpAnswer | None]:
-    address, port = target
+def _probe_host(host: str, port: int, target: tuple[str, int],
+                timeouts: tuple[float, float]) -> tuple[Connection, HttpAnswer | None]:
+    address = host if target == (host, port) else f"{target[0]}:{target[1]}"
     try:
         sock = _open(host, target, observing_context(), timeouts)
     except _Failed as exc:
@@ -287,7 +288,7 @@ def _probe_host(host: str, target: tuple[str, int], timeouts: tuple[float, float
 
 def _autodiscover(name: str, target: tuple[str, int], timeouts: tuple[float, float],
                   ctx: ssl.SSLContext | str) -> HttpAnswer:
-    url = f"https://{name}{'' if target[1] == 443 else f':{target[1]}'}{AUTODISCOVER_PATH}"
+    url = f"https://{name}{AUTODISCOVER_PATH}"
     if isinstance(ctx, str):
         return HttpAnswer("POST", url, ERROR, error=ctx)
     try:
@@ -297,9 +298,7 @@ def _autodiscover(name: str, target: tuple[str, int], timeouts: tuple[float, flo
     with sock:
         headers = {"User-Agent": "preflight", "Content-Type": "text/xml; charset=utf-8", "Content-Length": "0",
                    "Connection": "close"}
-        answer = _request(sock, name, target[1], "POST", AUTODISCOVER_PATH, headers, timeouts[1])
-    return HttpAnswer(answer.method, url, answer.outcome, answer.status, answer.reason, answer.authenticate,
-                      answer.location, answer.error)
+        return _request(sock, name, 443, "POST", AUTODISCOVER_PATH, headers, timeouts[1])
 
 
 def _request(sock: Any, host: str, port: int, method: str, path: str, headers: dict[str, str],
@@ -308,7 +307,8 @@ def _request(sock: Any, host: str, port: int, method: str, path: str, headers: d
     import http.client
 
     url = f"https://{host}{'' if port == 443 else f':{port}'}{path}"
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    # the socket is already connected: HTTPSConnection only frames the request (Host without :443)
+    conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=sock.context)
     conn.sock = sock
     try:
         conn.putrequest(method, path, skip_host=False, skip_accept_encoding=True)
