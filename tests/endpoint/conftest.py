@@ -29,6 +29,7 @@ RPC_SITES = {
     "rpc-403": "location = /rpc/rpcproxy.dll { return 403; }",
     "rpc-200": "location = /rpc/rpcproxy.dll { return 200 'anonymous'; }",
     "rpc-redirect": "location = /rpc/rpcproxy.dll { return 302 https://mail.contoso.com/owa/; }",
+    "rpc-closed": "location = /rpc/rpcproxy.dll { return 444; }",  # nginx closes without answering
 }
 
 

@@ -82,6 +82,7 @@ RPC = [
     ("rpc-403", True, "skipped", ("403 Forbidden",)),
     ("rpc-200", True, "skipped", ("200 OK",)),
     ("rpc-redirect", True, "skipped", ("302", "https://mail.contoso.com/owa/")),
+    ("rpc-closed", True, "skipped", ("closed the connection without answering RPC_IN_DATA",)),
 ]
 
 

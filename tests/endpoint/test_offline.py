@@ -252,3 +252,12 @@ def test_every_endpoint_check_has_a_rule_page():
         for part in ("Why:", "Fix:", "Source:"):
             assert part in page, (c.code, part)
         assert c.name.startswith("endpoint-")
+
+
+def test_authentication_schemes_are_read_from_every_challenge():
+    from preflight.sources.endpoint.live import HttpAnswer
+
+    answer = HttpAnswer("RPC_IN_DATA", "https://mail.contoso.com/rpc/rpcproxy.dll", "ok", 401, "Unauthorized",
+                        ('Basic realm="Contoso, Ltd", NTLM', "Negotiate", 'Digest realm="x", qop="auth"', "ntlm"))
+    assert answer.schemes() == ("Basic", "NTLM", "Negotiate", "Digest")
+    assert answer.summary() == "401 Unauthorized"

@@ -25,6 +25,7 @@ closed connection) are the server's answer and findings.
 from __future__ import annotations
 
 import errno
+import re
 import socket
 import warnings
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ UNREACHABLE = "unreachable"  # no route to the address
 UNRESOLVED = "unresolved"    # the name does not resolve
 TLS = "tls"                  # the TLS handshake failed (an alert, no common version, not TLS)
 CLOSED = "closed"            # the server closed the connection without an answer
+NOT_HTTP = "not-http"        # the server answered, but not with HTTP
 TIMEOUT = "timeout"          # no answer within the timeout: the probe cannot tell (errored)
 ERROR = "error"              # another failure on our side (errored)
 
@@ -46,6 +48,8 @@ ERROR = "error"              # another failure on our side (errored)
 UNDECIDED = frozenset({TIMEOUT, ERROR})
 
 AUTODISCOVER_PATH = "/autodiscover/autodiscover.xml"
+#: An auth-scheme token (RFC 9110 section 11.1); a parameter (``realm="…"``) is not one.
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 RPC_STORE_PORT = 6001
 
 
@@ -98,7 +102,7 @@ class HttpAnswer:
         for value in self.authenticate:
             for part in value.split(","):
                 word = part.strip().split(" ", 1)[0]
-                if word and "=" not in word and word.lower() not in (s.lower() for s in out):
+                if _TOKEN_RE.match(word) and word.lower() not in (s.lower() for s in out):
                     out.append(word)
         return tuple(out)
 
@@ -321,7 +325,9 @@ def _request(sock: Any, host: str, port: int, method: str, path: str, headers: d
     except (http.client.RemoteDisconnected, ConnectionResetError, ConnectionAbortedError, BrokenPipeError) as exc:
         return HttpAnswer(method, url, CLOSED, error=f"the server closed the connection without answering {method} "
                                                      f"({type(exc).__name__})")
-    except (http.client.HTTPException, OSError) as exc:
+    except http.client.HTTPException as exc:
+        return HttpAnswer(method, url, NOT_HTTP, error=f"the answer to {method} is not HTTP ({type(exc).__name__})")
+    except OSError as exc:
         return HttpAnswer(method, url, ERROR, error=f"{method} {path} failed: {exc}")
     try:
         return HttpAnswer(method, url, OK, resp.status, resp.reason, tuple(resp.msg.get_all("WWW-Authenticate") or ()),
