@@ -6,7 +6,8 @@ from __future__ import annotations
 from ...registry import Missing, Problem, SourceError, check
 from ...sources.endpoint.live import CLOSED, UNDECIDED
 
-#: Schemes a migration endpoint authenticates with (New-MigrationEndpoint -Authentication).
+#: Schemes the Outlook Anywhere /rpc virtual directory offers (TechNet aa996225) and a
+#: migration endpoint authenticates with (New-MigrationEndpoint -Authentication).
 ENDPOINT_SCHEMES = ("Basic", "NTLM")
 
 _RPC_FIX = {
@@ -63,8 +64,9 @@ def rpcproxy_not_answering(endpoint_rpcproxy, endpoint_connection):
     aa996225(v=exchg.65) (the RPC proxy "does not accept anonymously
     authenticated connections"; Basic or NTLM on the virtual directory);
     Microsoft Remote Connectivity Analyzer ("Attempting to ping RPC proxy");
-    New-MigrationEndpoint (`-Authentication` Basic or NTLM). Which
-    `WWW-Authenticate` headers IIS sends exactly is not documented.
+    New-MigrationEndpoint (`-Authentication`: "the authentication method used
+    by the on-premises mail server"). Which `WWW-Authenticate` headers IIS
+    sends exactly is not documented.
 
     Errored when the request gets no answer within the timeout.
     """
@@ -101,8 +103,9 @@ def rpcproxy_basic_not_offered(endpoint_rpcproxy, endpoint_connection):
     Set-OutlookAnywhere -ClientAuthenticationMethod Basic -IISAuthenticationMethods Basic,NTLM).
 
     Source: New-MigrationEndpoint (MicrosoftDocs/office-docs-powershell:
-    `-Authentication` Basic or NTLM, default Basic); TechNet
-    aa996225(v=exchg.65) (the /rpc virtual directory's methods).
+    `-Authentication` -- "If you don't include this parameter, Basic
+    authentication is used"); TechNet aa996225(v=exchg.65) (Basic, NTLM or
+    both on the /rpc virtual directory).
 
     Skipped when the proxy asked for neither (PF520 says why).
     """
@@ -144,7 +147,10 @@ def autodiscover_unavailable(endpoint_autodiscover, mail_domains):
     connection to the source server isn't successful", enter the Exchange
     server and the RPC proxy server);
     MS-OXDSCLI, Autodiscover Publishing and Lookup Protocol (the URLs a
-    client tries); New-MigrationEndpoint (-ExchangeServer, -RpcProxyServer).
+    client tries); New-MigrationEndpoint (`-Autodiscover` gets the connection
+    settings "from the Autodiscover service"; `-ExchangeServer` and
+    `-RpcProxyServer` are "required only when you don't use the Autodiscover
+    parameter").
 
     Errored for a domain whose URLs did not answer within the timeout.
     """
