@@ -174,8 +174,9 @@ def run(argv: Sequence[str] | None) -> int:
     except ConfigError as exc:
         raise _Usage(str(exc)) from None
     _apply(cfg, args)
-    if not args.paths and not (cfg.directory.get("source") or cfg.tenant or cfg.dns.get("zone_files") or cfg.dns.get("nameservers")
-                              or cfg.endpoint):
+    endpoint_asked = cfg.endpoint.get("outlook_anywhere_host") or cfg.endpoint.get("certificate")
+    if not args.paths and not (cfg.directory.get("source") or cfg.tenant or cfg.dns.get("zone_files")
+                              or cfg.dns.get("nameservers") or endpoint_asked):
         raise _Usage("nothing to check: give batch CSV files, --directory, --tenant-domains or DNS options (see --help)")
 
     from .api import check_batch
