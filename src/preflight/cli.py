@@ -74,7 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dns-server", action="append", metavar="HOST[:PORT]", help="DNS server to ask (repeatable)")
     t.add_argument("--zone-file", action="extend", nargs="+", metavar="FILE", help="offline zone files")
     t.add_argument("--dns-timeout", type=float, metavar="S")
-    t.add_argument("--outlook-anywhere-host", metavar="HOST", help="the Outlook Anywhere (RPC over HTTP) host name")
+    t.add_argument("--outlook-anywhere-host", metavar="HOST",
+                   help="the Outlook Anywhere (RPC over HTTP) host name: its DNS record, and the endpoint checks")
+
+    e = p.add_argument_group("migration endpoint (Outlook Anywhere over HTTPS; live only with a host given)")
+    e.add_argument("--endpoint-port", type=int, metavar="N", help="HTTPS port of the Outlook Anywhere host (default 443)")
+    e.add_argument("--endpoint-certificate", metavar="FILE",
+                   help="offline: a saved certificate chain (PEM, DER, .p7b, openssl s_client -showcerts output)")
+    e.add_argument("--endpoint-ca-file", metavar="FILE", help="CA certificate(s) to trust besides the system's (tests)")
 
     c = p.add_argument_group("capacity")
     c.add_argument("--mailbox-stats", metavar="FILE",
@@ -121,6 +128,12 @@ def _apply(cfg: Any, args: argparse.Namespace) -> None:
         "lifetime": args.dns_timeout,
         "outlook_anywhere_host": args.outlook_anywhere_host,
     }
+    endpoint: dict[str, Any] = {
+        "outlook_anywhere_host": args.outlook_anywhere_host,
+        "port": args.endpoint_port,
+        "certificate": args.endpoint_certificate and _abspath(args.endpoint_certificate),
+        "ca_file": args.endpoint_ca_file and _abspath(args.endpoint_ca_file),
+    }
     idfix: dict[str, Any] = {"scope": args.idfix_scope, "base": args.idfix_base, "rule_set": args.rule_set}
     capacity: dict[str, Any] = {"mailbox_stats": args.mailbox_stats and _abspath(args.mailbox_stats),
                                 "window_hours": args.window_hours, "target_quota_gb": args.target_quota_gb}
@@ -131,7 +144,7 @@ def _apply(cfg: Any, args: argparse.Namespace) -> None:
         else:
             tenant["domains"] = [d.strip() for d in args.tenant_domains.split(",") if d.strip()]
     for section, values in (("directory", directory), ("dns", dns), ("idfix", idfix), ("tenant", tenant),
-                            ("capacity", capacity)):
+                            ("endpoint", endpoint), ("capacity", capacity)):
         getattr(cfg, section).update({k: v for k, v in values.items() if v is not None})
 
 
@@ -173,7 +186,9 @@ def run(argv: Sequence[str] | None) -> int:
     except ConfigError as exc:
         raise _Usage(str(exc)) from None
     _apply(cfg, args)
-    if not args.paths and not (cfg.directory.get("source") or cfg.tenant or cfg.dns.get("zone_files") or cfg.dns.get("nameservers")):
+    endpoint_asked = cfg.endpoint.get("outlook_anywhere_host") or cfg.endpoint.get("certificate")
+    if not args.paths and not (cfg.directory.get("source") or cfg.tenant or cfg.dns.get("zone_files")
+                              or cfg.dns.get("nameservers") or endpoint_asked):
         raise _Usage("nothing to check: give batch CSV files, --directory, --tenant-domains or DNS options (see --help)")
 
     from .api import check_batch
