@@ -232,6 +232,11 @@ def run(argv: Sequence[str] | None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``preflight`` command; returns the exit code (see EPILOG)."""
     try:
+        argv = sys.argv[1:] if argv is None else list(argv)
+        if argv[:1] == ["plan"]:
+            from .plan_cli import run as run_plan
+
+            return run_plan(argv[1:])
         return run(argv)
     except _Usage as exc:
         sys.stderr.write(f"preflight: {exc}\n")

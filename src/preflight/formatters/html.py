@@ -170,7 +170,7 @@ def _view(report: Report, fail_on: str, max_per_check: int | None) -> dict[str, 
     for f in report.findings:
         by_check[f.code][_subject(f)].append(f)
     groups = []
-    table = []
+    table: list[tuple[Finding, str]] = []
     for code in sorted(by_check):
         chk = checks.get(code)
         listed, more = 0, 0
