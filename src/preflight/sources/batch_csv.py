@@ -51,6 +51,11 @@ _BOMS = (
 # C0 controls other than TAB, LF, CR, and DEL: never in a text CSV.
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TYPE_LINE_RE = re.compile(r"^\s*#TYPE\b", re.IGNORECASE)
+# What ends a line for the csv reader on a text opened with newline="".
+_LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
+# Header columns whose values are never secret (folded): a byte in their rows may be shown.
+_NO_SECRET = frozenset({"emailaddress", "forcechangepassword"})
+_WITHHELD = "not shown: a password may hold it"
 
 
 class Record(NamedTuple):
@@ -65,9 +70,11 @@ class Record(NamedTuple):
 @dataclass(frozen=True)
 class DecodeProblem:
     """Why the bytes are not text: ``offset`` is the byte offset of the first
-    offending byte; ``detail`` says what it is; ``hint`` the likely cause."""
+    offending byte (``None`` when withheld: it could tell a password's length or
+    a character's place in it); ``line`` its physical line; ``detail`` says what
+    it is; ``hint`` the likely cause."""
 
-    offset: int
+    offset: int | None
     line: int
     detail: str
     hint: str
@@ -197,10 +204,27 @@ def parse_batch(data: bytes, path: str = "<memory>") -> BatchFile:
     return bf
 
 
-def _may_show(data: bytes, line: int) -> bool:
-    """Whether the offending bytes of ``line`` may be echoed: not when they may be
-    part of a password (a line after a header naming a Password column)."""
-    return line == 1 or b"password" not in data.split(b"\n", 1)[0].lower().replace(b"\x00", b"")
+def _line_at(text: str, pos: int) -> int:
+    """The physical line (from 1) of ``text[pos]``; CR, LF and CRLF each end a
+    line, as for the csv reader (a "CSV (Macintosh)" file has CRs only)."""
+    return len(_LINE_BREAK_RE.findall(text, 0, pos)) + 1
+
+
+def _may_show(text: str, line: int) -> bool:
+    """Whether the offending character(s) on ``line`` of ``text`` (the file decoded,
+    bad bytes replaced) may be echoed: only when they cannot be part of a password.
+
+    That is: on a header line (one naming a known column) or a ``#TYPE`` line above
+    it, or on a later line when every header column is one known to hold no secret
+    (EmailAddress, ForceChangePassword). A file without a recognisable header, or
+    with a Password or an unknown column, has its bytes withheld, whatever its
+    line breaks and encoding."""
+    lines = _LINE_BREAK_RE.split(text, 2)
+    header_line = 2 if _TYPE_LINE_RE.match(lines[0]) and len(lines) > 1 else 1
+    names = {re.sub(r"[\s_\"\x00]", "", f).casefold() for f in re.split(r"[,;\t|]", lines[header_line - 1])} - {""}
+    if not names & _KNOWN_BY_FOLDED.keys():
+        return False  # no header: the first line may be a mailbox row with its password
+    return line <= header_line or names <= _NO_SECRET
 
 
 def _decode(bf: BatchFile, data: bytes) -> None:
@@ -213,12 +237,16 @@ def _decode(bf: BatchFile, data: bytes) -> None:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         bad = data[exc.start : max(exc.end, exc.start + 1)]
-        line = data[: exc.start].decode(encoding, errors="replace").count("\n") + 1
-        if _may_show(data, line):
-            detail = f"byte(s) {bad.hex(' ')} on line {line} are not valid {encoding.upper()}"
+        approx = data.decode(encoding, errors="replace")
+        before = data[: exc.start].decode(encoding, errors="replace")
+        line = _line_at(before, len(before))
+        if _may_show(approx, line):
+            problem = DecodeProblem(exc.start, line, f"byte(s) {bad.hex(' ')} on line {line} are not valid {encoding.upper()}",
+                                    _guess(data, encoding))
         else:
-            detail = f"bytes on line {line} are not valid {encoding.upper()} (not shown: the file has a Password column)"
-        bf.decode_problem = DecodeProblem(exc.start, line, detail, _guess(data, encoding))
+            problem = DecodeProblem(None, line, f"bytes on line {line} are not valid {encoding.upper()} ({_WITHHELD})",
+                                    _guess(data, encoding))
+        bf.decode_problem = problem
         bf.missing["text"] = f"the file is not valid {encoding.upper()} (PF102)"
         return
     if encoding == "utf-8-sig" or encoding == "utf-8":
@@ -227,15 +255,18 @@ def _decode(bf: BatchFile, data: bytes) -> None:
         text = text[1:]
     m = _CONTROL_RE.search(text)
     if m:
-        offset = len(text[: m.start()].encode(encoding.replace("-sig", "")))
-        if encoding.startswith("utf-8") and data.startswith(codecs.BOM_UTF8):
-            offset += len(codecs.BOM_UTF8)
         hint = "the file is binary, not a CSV"
         if encoding == "utf-8" and data.count(b"\x00") * 4 >= len(data):
             hint = "the file looks like UTF-16 without a byte order mark"
-        line = text.count("\n", 0, m.start()) + 1
-        what = f"control character U+{ord(m.group()):04X}" if _may_show(data, line) else "a control character"
-        bf.decode_problem = DecodeProblem(offset, line, f"{what} on line {line}", hint)
+        line = _line_at(text, m.start())
+        if _may_show(text, line):
+            offset = len(text[: m.start()].encode(encoding.replace("-sig", "")))
+            if encoding.startswith("utf-8") and data.startswith(codecs.BOM_UTF8):
+                offset += len(codecs.BOM_UTF8)
+            problem = DecodeProblem(offset, line, f"control character U+{ord(m.group()):04X} on line {line}", hint)
+        else:
+            problem = DecodeProblem(None, line, f"a control character on line {line} ({_WITHHELD})", hint)
+        bf.decode_problem = problem
         bf.missing["text"] = "the file contains binary data (PF102)"
         return
     bf.text = text

@@ -65,8 +65,9 @@ def encoding(batch: BatchFile, raw: bytes):
     """
     if batch.decode_problem is not None:
         p = batch.decode_problem
+        at = "" if p.offset is None else f" at byte offset {p.offset}"
         yield Problem(
-            f"the file is not Unicode text: {p.detail} at byte offset {p.offset} ({p.hint})",
+            f"the file is not Unicode text: {p.detail}{at} ({p.hint})",
             line=p.line,
             fix=_SAVE_AS,
         )
