@@ -109,3 +109,16 @@ def test_a_bad_byte_in_the_header_line_is_shown():
     data = "EmailAddress,Passwört\r\nann@contoso.com,Pa55word!x\r\n".encode("cp1252")
     (f,) = [f for f in preflight.check_bytes(data, "x.csv").findings if f.code == "PF102"]
     assert f.line == 1 and "f6" in f.message
+
+
+@pytest.mark.parametrize("brk", ["\r", "\n", "\r\n"])
+def test_a_type_line_ends_at_any_line_break(brk):
+    """A "CSV (Macintosh)" export with a #TYPE line: the line is the first line only, never the rows after it."""
+    text = brk.join(['#TYPE Obj', '"EmailAddress","Password"', f'"ann@contoso.com","{SECRET_HEAD}-{SECRET_TAIL}!"', ""])
+    report = preflight.check_bytes(text.encode(), "wave1.csv")
+    assert [(f.code, f.line) for f in report.findings] == [("PF110", 1)]
+    assert report.findings[0].message == "the first line is '#TYPE Obj', not the header"
+    assert {r.code: r.status.value for r in report.results}["PF131"] == "passed"  # the row was read
+    for fmt in FORMATS:
+        out = render(report, fmt)
+        assert SECRET_HEAD not in out and SECRET_TAIL not in out

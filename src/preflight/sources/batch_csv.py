@@ -28,6 +28,7 @@ import csv
 import io
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -80,6 +81,27 @@ class DecodeProblem:
     hint: str
 
 
+class ParseProblem(NamedTuple):
+    """Where the csv reader failed. ``kind``: ``"quote"`` (text after a closing
+    quote; the reader stops), ``"unclosed"`` (a quoted field runs to the end of
+    the file or past the reader's field limit; the reader stops) or
+    ``"too-long"`` (an unquoted field over the reader's limit,
+    :func:`csv.field_size_limit`; the record is skipped, reading goes on).
+    ``row`` and ``line``: the record's row and the line of the fault (for
+    ``"unclosed"`` and ``"too-long"``, the line the record starts on);
+    ``detail``: the reader's message."""
+
+    kind: str
+    row: int
+    line: int
+    detail: str
+
+    @property
+    def stops(self) -> bool:
+        """True when the records after this one could not be read."""
+        return self.kind != "too-long"
+
+
 @dataclass
 class BatchFile:
     """A batch file in its normalized layers (see the module doc).
@@ -87,8 +109,8 @@ class BatchFile:
     ``path`` is the path as given (for messages); ``encoding`` the codec used;
     ``delimiter`` the delimiter detected on the header line; ``type_line`` the
     PowerShell ``#TYPE`` line when the file starts with one (it is not a record);
-    ``decode_problem`` why ``text`` is ``None``; ``parse_error`` the csv module's
-    error, if any.
+    ``decode_problem`` why ``text`` is ``None``; ``parse_problems`` where the csv
+    reader failed (at most one that stops it, the last).
     """
 
     path: str
@@ -99,10 +121,15 @@ class BatchFile:
     delimiter: str = ","
     type_line: str | None = None
     records: list[Record] | None = None
-    parse_error: str | None = None
+    parse_problems: list[ParseProblem] = field(default_factory=list)
     missing: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     _frame: Any = field(default=None, repr=False)
+
+    @property
+    def parse_stop(self) -> ParseProblem | None:
+        """The quoting error where the csv reader stopped (the records after it are unknown), or ``None``."""
+        return next((p for p in self.parse_problems if p.stops), None)
 
     @property
     def header(self) -> list[str] | None:
@@ -294,32 +321,23 @@ def sniff_delimiter(line: str) -> str:
     return best if counts[best] else ","
 
 
+def _split_first_line(text: str) -> tuple[str, str]:
+    """``text``'s first line and the text after its line break (CR, LF or CRLF)."""
+    m = _LINE_BREAK_RE.search(text)
+    return (text[: m.start()], text[m.end() :]) if m else (text, "")
+
+
 def _parse(bf: BatchFile, text: str) -> None:
-    first_nl = text.find("\n")
-    first = text if first_nl < 0 else text[:first_nl]
+    first, rest = _split_first_line(text)
     start_line = 1
     body = text
     if _TYPE_LINE_RE.match(first):
         bf.type_line = first.strip()
-        body = text[first_nl + 1 :] if first_nl >= 0 else ""
+        body = rest
         start_line = 2
-        nl = body.find("\n")
-        first = body if nl < 0 else body[:nl]
+        first = _split_first_line(body)[0]
     bf.delimiter = sniff_delimiter(first)
-    records: list[Record] = []
-    reader = csv.reader(io.StringIO(body, newline=""), delimiter=bf.delimiter, strict=True)
-    prev = 0
-    try:
-        if '"' not in body:  # no quoted field, so one record per physical line
-            rows = list(reader)
-            numbers = range(start_line, start_line + len(rows))
-            records = list(map(Record, numbers, numbers, rows))
-        else:
-            for fields in reader:
-                records.append(Record(row=start_line + len(records), line=start_line + prev, fields=fields))
-                prev = reader.line_num
-    except csv.Error as exc:
-        bf.parse_error = f"line {start_line + reader.line_num - 1}: {exc}"
+    records = _read_records(bf, body, start_line)
     if not records or not any(f.strip() for f in records[0].fields):
         reason = "the file has no header line" if records else "the file has no records"
         bf.missing.update(records=reason, header=reason, frame=reason)
@@ -330,6 +348,52 @@ def _parse(bf: BatchFile, text: str) -> None:
     bf.records = records
     if "EmailAddress" not in bf.column_index():
         bf.missing["frame"] = "the header has no EmailAddress column (PF111)"
+
+
+def _read_records(bf: BatchFile, body: str, start_line: int) -> list[Record]:
+    """The records of ``body`` (whose first line is ``start_line``); where the csv
+    reader fails, a :class:`ParseProblem` in ``bf.parse_problems``.
+
+    A record with an unquoted field over the reader's limit is skipped and
+    reading goes on (its line ends it); a quoting error stops the reading, as it
+    stops the service's reader: the records after it are unknown."""
+    if '"' not in body:  # no quoted field, so one record per physical line
+        try:
+            rows = list(csv.reader(io.StringIO(body, newline=""), delimiter=bf.delimiter, strict=True))
+        except csv.Error:
+            pass  # a field over the reader's limit: read again, record by record
+        else:
+            numbers = range(start_line, start_line + len(rows))
+            return list(map(Record, numbers, numbers, rows))
+    last = [""]  # the physical line the reader read last
+
+    def lines() -> Iterator[str]:
+        for line in io.StringIO(body, newline=""):
+            last[0] = line
+            yield line
+
+    reader = csv.reader(lines(), delimiter=bf.delimiter, strict=True)
+    records: list[Record] = []
+    row, prev = start_line, 0
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            first, at = start_line + prev, start_line + reader.line_num - 1
+            if "field limit" in str(exc) and first == at and '"' not in last[0]:
+                bf.parse_problems.append(ParseProblem("too-long", row, first, str(exc)))
+                row, prev = row + 1, reader.line_num
+                continue
+            if "expected after" in str(exc):
+                bf.parse_problems.append(ParseProblem("quote", row, at, str(exc)))
+            else:  # the end of the file, or the field limit, inside a quoted field
+                bf.parse_problems.append(ParseProblem("unclosed", row, first, str(exc)))
+            break
+        records.append(Record(row, start_line + prev, fields))
+        row, prev = row + 1, reader.line_num
+    return records
 
 
 def is_blank(record: Record) -> bool:
