@@ -285,3 +285,53 @@ def test_pf104_and_pf106_findings_carry_their_line_to_github_and_sarif():
     sarif = json.loads(render(report, "sarif"))
     lines = {r["ruleId"]: r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in sarif["runs"][0]["results"]}
     assert lines == {"PF104": 3, "PF106": 2}
+
+
+# --- PF131: the RFC 5321 length limits, in octets (issue 15, item 8) -------------------------------------
+
+
+def _domain(n: int) -> str:
+    """A valid domain name of ``n`` characters (labels of at most 63), ending in .com."""
+    labels, left = [], n - len(".com")
+    while left > 0:
+        size = min(63, left) if left != 64 else 62  # never leave a lone dot to fill
+        labels.append("d" * size)
+        left -= size + 1
+    return ".".join(labels)[: n - 4] + ".com"
+
+
+@pytest.mark.parametrize(
+    ("local", "ok"),
+    [
+        ("a" * 64, True),
+        ("a" * 65, False),
+        ("é" * 32, True),  # 32 characters, 64 octets in UTF-8
+        ("é" * 32 + "a", False),  # 33 characters, 65 octets
+        ("a" * 63 + "é", False),  # 64 characters, 65 octets
+    ],
+)
+def test_local_part_limit_is_64_octets(local, ok):
+    value = f"{local}@contoso.com"
+    found = run(HEADER + f"{value},Pa55word!x,False\r\n", "PF131").findings
+    assert (found == []) is ok, found
+    if not ok:
+        assert "before the @-sign" in found[0].message
+
+
+@pytest.mark.parametrize(
+    ("local", "total", "ok"),
+    [
+        ("ann", 254, True),
+        ("ann", 255, False),
+        ("é" * 10, 254, True),  # 244 characters, 254 octets
+        ("é" * 10, 255, False),  # 245 characters, 255 octets
+    ],
+)
+def test_whole_address_limit_is_254_octets(local, total, ok):
+    domain = _domain(total - len(local.encode()) - 1)
+    value = f"{local}@{domain}"
+    assert len(value.encode()) == total
+    found = run(HEADER + f"{value},Pa55word!x,False\r\n", "PF131").findings
+    assert (found == []) is ok, found
+    if not ok:
+        assert "too long" in found[0].message

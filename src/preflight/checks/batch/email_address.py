@@ -47,19 +47,32 @@ def fast_ok(values: pd.Series) -> pd.Series:
     return pd.Series([not rest for rest in _fast_re().sub("", joined).split("\n")], index=values.index)
 
 
+#: RFC 5321 section 4.5.3.1.1: the local part is at most 64 octets.
+LOCAL_PART_MAX_OCTETS = 64
+
+
 def address_error(value: str) -> str | None:
     """Why ``value`` is not a valid email address, or ``None`` when it is.
 
     Syntax per email-validator (RFC 5321/5322, no DNS or deliverability check;
     special-use domains such as ``.local`` are refused, as Exchange Online
-    refuses them). Internationalized local parts pass here; see PF133.
+    refuses them), in its strict mode, so the RFC 5321 length limits hold: the
+    local part at most 64 octets (section 4.5.3.1.1; email-validator counts
+    characters, so a non-ASCII local part is also counted here in UTF-8 octets)
+    and the whole address at most 254 octets (section 4.5.3.1.3 with RFC 3696
+    errata 1690; email-validator counts UTF-8 octets, in the IDNA form too).
+    Internationalized local parts pass here; see PF133.
     """
     from email_validator import EmailNotValidError, validate_email
 
     try:
-        validate_email(value, check_deliverability=False, allow_smtputf8=True)
+        validate_email(value, check_deliverability=False, allow_smtputf8=True, strict=True)
     except EmailNotValidError as exc:
         return str(exc)
+    octets = len(value.rpartition("@")[0].encode("utf-8"))
+    if octets > LOCAL_PART_MAX_OCTETS:
+        return (f"The email address is too long before the @-sign ({octets} octets in UTF-8; "
+                f"at most {LOCAL_PART_MAX_OCTETS} are allowed).")
     return None
 
 
@@ -94,14 +107,20 @@ def email_syntax(frame: pd.DataFrame, addresses: pd.Series):
     Fix: use the mailbox's primary SMTP address, e.g. from
     `Get-Mailbox -ResultSize Unlimited | Select PrimarySmtpAddress`.
 
-    Source: RFC 5322 section 3.4.1, as checked by the email-validator package
-    (no DNS look-up); Microsoft Learn, "CSV files for staged migration".
+    The RFC 5321 limits hold: at most 64 octets before the @ and 254 in all
+    (octets, not characters: é is two).
+
+    Source: RFC 5322 section 3.4.1 and RFC 5321 section 4.5.3.1, as checked by
+    the email-validator package in its strict mode (no DNS look-up);
+    Microsoft Learn, "CSV files for staged migration".
 
     Okay: EmailAddress\\nann.lee+test@mail.contoso.com
     PF131: EmailAddress\\nann lee@contoso.com
     PF131: EmailAddress\\nann@contoso
     PF131: EmailAddress\\nAnn Lee <ann@contoso.com>
     PF131: EmailAddress\\nann@contoso.local
+    Okay: EmailAddress\\naaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@contoso.com
+    PF131: EmailAddress\\naaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@contoso.com
     """
     values = addresses
     slow = (values != "") & ~fast_ok(values)
