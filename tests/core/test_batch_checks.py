@@ -335,3 +335,34 @@ def test_whole_address_limit_is_254_octets(local, total, ok):
     assert (found == []) is ok, found
     if not ok:
         assert "too long" in found[0].message
+
+
+# --- PF134/PF135: IDN addresses compared in their IDNA form (issue 15, item 9) ---------------------------
+
+
+def test_an_idn_address_and_its_xn_form_are_one_address_in_a_file():
+    rows = ("user@bücher.example", "other@contoso.com", "USER@XN--BCHER-KVA.example")
+    text = HEADER + "".join(f"{r},Pa55word!x,False\r\n" for r in rows)
+    (f,) = run(text, "PF134").findings
+    assert (f.row, f.related) == (4, ({"row": 2, "line": 2},))
+    assert "'user@bücher.example'" in f.message  # how row 2 wrote it
+
+
+def test_an_idn_address_and_its_xn_form_are_one_address_across_files(tmp_path):
+    a, b = tmp_path / "wave1.csv", tmp_path / "wave2.csv"
+    a.write_text(HEADER + "user@xn--bcher-kva.example,Pa55word!x,False\r\n", encoding="utf-8")
+    b.write_text(HEADER + "other@contoso.com,Pa55word!x,False\r\nuser@Bücher.example,Pa55word!x,False\r\n", encoding="utf-8")
+    (f,) = preflight.check_batch([a, b], select=["PF135"]).findings
+    assert (f.path, f.row) == (str(b), 3) and f.related == ({"path": str(a), "row": 2, "line": 2},)
+
+
+def test_address_key_forms():
+    from preflight.sources.batch_csv import address_key
+
+    assert address_key("Ann@Contoso.COM") == "ann@contoso.com"
+    assert address_key("user@bücher.example") == address_key("user@XN--BCHER-KVA.example") == "user@xn--bcher-kva.example"
+    assert address_key("user@bücher\uff0eexample") == "user@xn--bcher-kva.example"  # full-width dot: UTS #46 maps it
+    assert address_key("rene\u0301@contoso.com") == address_key("ren\u00e9@contoso.com")  # NFD and NFC
+    assert address_key("user@bücher.example") != address_key("user@bucher.example")
+    assert address_key("straße@contoso.com") != address_key("strasse@contoso.com")  # simple case mapping, as Windows
+    assert address_key("user@bad..bücher") == "user@bad..bücher"  # not an IDN: lower-cased only (PF131 reports it)

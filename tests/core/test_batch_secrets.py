@@ -59,9 +59,9 @@ CASES = list(_cases())
 
 
 def _spellings(bad: bytes, char: str | None) -> list[str]:
-    out = [bad.hex(), bad.hex(" "), bad.hex(" ").upper(), " ".join(f"\\x{b:02x}" for b in bad)]
-    if len(bad) == 1:
-        out += [f"{bad[0]:02x}", f"0x{bad[0]:02x}"]
+    out = ["".join(f"\\x{b:02x}" for b in bad), f"0x{bad.hex()}"]
+    # hex as such, unless all digits: "01" is also in a duration ("0.01 s"); its \x01 and U+0001 are looked for
+    out += [h for h in {bad.hex(), bad.hex(" "), bad.hex(" ").upper()} if not h.replace(" ", "").isdigit()]
     if char:
         out += [char, f"U+{ord(char):04X}", f"\\u{ord(char):04x}", repr(char)[1:-1], f"&#{ord(char)};"]
     return out

@@ -15,6 +15,8 @@ Layers (each ``None`` with a reason in ``BatchFile.missing`` when it cannot be b
              (``EmailAddress``, ``Password``, ``ForceChangePassword``), see
              :class:`BatchRows`.
 ``addresses`` the frame's EmailAddress values without surrounding white space.
+``address_keys`` the same, in the form two addresses are compared in (IDNA
+             domain, lower case; see :func:`address_key`).
 
 The stdlib ``csv`` module is used for the raw records (not pandas' reader) because
 the structural checks need each record's physical line and its true field
@@ -24,6 +26,7 @@ count, which pandas' parser normalizes away.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import os
@@ -190,6 +193,20 @@ class BatchFile:
         frame = self.frame
         return None if frame is None else frame["EmailAddress"].str.strip()
 
+    @cached_property
+    def address_keys(self) -> pd.Series | None:
+        """The form in which two EmailAddress values are the same mailbox address
+        (``addresses``' index): see :func:`address_key`. Only the non-ASCII values
+        need more than lower-casing, so the cost stays one vectorized pass."""
+        addresses = self.addresses
+        if addresses is None:
+            return None
+        keys = addresses.str.lower()
+        idn = ~keys.str.isascii()
+        if idn.any():
+            keys[idn] = [address_key(v) for v in addresses[idn]]
+        return keys
+
     def passwords(self) -> set[str]:
         """Every non-empty Password value, so the runner can keep them out of any
         message (see :func:`preflight.runner.redact`)."""
@@ -197,6 +214,31 @@ class BatchFile:
         if idx is None:
             return set()
         return {r.fields[idx] for r in self.data_records if len(r.fields) > idx and r.fields[idx]}
+
+
+def address_key(value: str) -> str:
+    """``value`` in the form two addresses are compared in: the domain in IDNA
+    ASCII form (UTS #46 mapping, so `bücher.example`, `Bücher.example` and
+    `xn--bcher-kva.example` are one domain), the local part NFC-normalized, and
+    all lower-cased (SMTP addresses are case-insensitive in Exchange and Active
+    Directory; Windows compares by simple case mapping, so `ß` is not `ss`).
+
+    A domain that is not a valid IDN is only lower-cased (PF131 reports it).
+    Source: RFC 5890/5891 (IDNA2008), UTS #46; RFC 6531 section 3.2 (NFC).
+    """
+    local, at, domain = value.rpartition("@")
+    if not at:
+        return value.lower()
+    if not domain.isascii():
+        import idna
+
+        with contextlib.suppress(idna.IDNAError, UnicodeError):
+            domain = idna.encode(domain, uts46=True).decode("ascii")
+    if not local.isascii():
+        import unicodedata
+
+        local = unicodedata.normalize("NFC", local)
+    return f"{local}@{domain}".lower()
 
 
 def read_batch(path: str | os.PathLike[str]) -> BatchFile:

@@ -178,31 +178,41 @@ def email_non_ascii(frame: pd.DataFrame, addresses: pd.Series):
 
 
 @check("PF134", "email-duplicate", severity="error")
-def email_duplicate(frame: pd.DataFrame, addresses: pd.Series):
-    """The same EmailAddress is on two rows of one file (compared case-insensitively).
+def email_duplicate(frame: pd.DataFrame, address_keys: pd.Series):
+    """The same EmailAddress is on two rows of one file.
+
+    Addresses are compared case-insensitively, with internationalized domain
+    names in their IDNA form: `ann@bücher.example` and `ann@xn--bcher-kva.example`
+    are one mailbox address.
 
     Why: a mailbox can be in one migration batch once; the second row fails
     and the batch reports errors for a mailbox that may have migrated well.
 
     Fix: delete the repeated row.
 
-    Source: Microsoft Learn, "CSV files for staged migration" (one row per mailbox).
+    Source: Microsoft Learn, "CSV files for staged migration" (one row per mailbox);
+    RFC 5890 (IDNA: the Unicode and the xn-- form of a domain name are one name).
 
     Okay: EmailAddress\\nann@contoso.com\\nbob@contoso.com
+    Okay: EmailAddress\\nann@bücher.example\\nann@bucher.example
     PF134: EmailAddress\\nann@contoso.com\\nAnn@Contoso.com
+    PF134: EmailAddress\\nann@bücher.example\\nann@xn--bcher-kva.example
+    PF134: EmailAddress\\nann@Bücher.example\\nANN@BÜCHER.EXAMPLE
     """
-    key = addresses.str.lower()
+    key = address_keys
     dup = key.duplicated(keep=False) & (key != "")
     if not dup.any():
         return
-    first: dict[str, tuple[int, int]] = {}
-    for row, line, k, value in zip(frame["row"][dup], frame["line"][dup], key[dup], frame[_COL][dup]):
+    first: dict[str, tuple[int, int, str]] = {}
+    for row, line, k, raw in zip(frame["row"][dup], frame["line"][dup], key[dup], frame[_COL][dup], strict=True):
+        value = raw.strip()
         if k not in first:
-            first[k] = (int(row), int(line))
+            first[k] = (int(row), int(line), value)
             continue
-        frow, fline = first[k]
-        yield Problem(f"row {row} repeats the address {value.strip()!r} of row {frow}", row=int(row), line=int(line),
-                      column=_COL, value=value.strip(), fix=f"Delete row {row} (or row {frow}).",
+        frow, fline, fvalue = first[k]
+        written = f" (written {fvalue!r} there)" if fvalue.lower() != value.lower() else ""
+        yield Problem(f"row {row} repeats the address {value!r} of row {frow}{written}", row=int(row), line=int(line),
+                      column=_COL, value=value, fix=f"Delete row {row} (or row {frow}).",
                       related=({"row": frow, "line": fline},))
 
 
@@ -211,7 +221,7 @@ def _addresses(bf: BatchFile) -> pd.DataFrame | None:
     if frame is None:
         return None
     out = frame[["row", "line"]].copy()
-    out["key"] = bf.addresses.str.lower()
+    out["key"] = bf.address_keys
     out["value"] = bf.addresses
     out["path"] = bf.path
     return out[out["key"] != ""]
@@ -220,6 +230,8 @@ def _addresses(bf: BatchFile) -> pd.DataFrame | None:
 @check("PF135", "email-in-other-batch", severity="error")
 def email_in_other_batch(batches: list[BatchFile], reference: list[BatchFile]):
     """The same EmailAddress is in two batch files of one run, or in a batch already committed.
+
+    Addresses are compared as PF134 compares them (case-insensitively, IDN domains in their IDNA form).
 
     Why: a mailbox migrates in one batch; the second batch fails for it, or
     the mailbox is synced twice. `batch_folder` in the config names the folder
@@ -241,14 +253,15 @@ def email_in_other_batch(batches: list[BatchFile], reference: list[BatchFile]):
     # One entry per (file, address): duplicates within a file are PF134's.
     allrows = allrows.drop_duplicates(["path", "key"])
     dup = allrows[allrows["key"].duplicated(keep=False)]
-    for key, group in dup.groupby("key", sort=False):
+    for _key, group in dup.groupby("key", sort=False):
         first = group.iloc[0]
         for _, other in group.iloc[1:].iterrows():
             here, there = (other, first) if other["path"] in checked else (first, other)
             if here["path"] not in checked:
                 continue
+            written = f" as {there['value']!r}" if there["value"].lower() != here["value"].lower() else ""
             yield Problem(
-                f"{here['value']!r} is also in {there['path']} (row {there['row']})",
+                f"{here['value']!r} is also in {there['path']} (row {there['row']}){written}",
                 path=here["path"], row=int(here["row"]), line=int(here["line"]), column=_COL, value=here["value"],
                 fix="Keep the mailbox in one batch only.",
                 related=({"path": there["path"], "row": int(there["row"]), "line": int(there["line"])},),
