@@ -134,14 +134,11 @@ def quoting(batch: BatchFile, text: str):
         yield Problem(f"row {p.row}, line {p.line}: a quoted field has text after its closing quote; "
                       "the rows after it are not read", row=p.row, line=p.line,
                       fix='Write a quote inside a quoted field as two quotes (""), or remove the stray quote.')
-    elif "field limit" in p.detail:
-        yield Problem(f"row {p.row}: the quoted field that starts on line {p.line} runs past {csv.field_size_limit():,} "
-                      "characters (the CSV reader's limit): its closing quote is probably missing, so the rest of the "
-                      "file is read as one value", row=p.row, line=p.line,
-                      fix="Close the quoted field with a quote; write a quote inside one as two quotes (\"\").")
     else:
-        yield Problem(f"row {p.row}: the quoted field that starts on line {p.line} is never closed, so the rest of the "
-                      "file is read as one value", row=p.row, line=p.line,
+        why = (f"runs past {csv.field_size_limit():,} characters (the CSV reader's limit): its closing quote is probably "
+               "missing" if "field limit" in p.detail else "is never closed")
+        yield Problem(f"row {p.row}: the quoted field that starts on line {p.line} {why}, so the rest of the file is read "
+                      "as one value", row=p.row, line=p.line,
                       fix="Close the quoted field with a quote; write a quote inside one as two quotes (\"\").")
 
 
