@@ -12,9 +12,10 @@ supplies them. Built-in names:
 ``reference``
     batch files already committed (``batch_folder`` in config), compared with
     but not checked themselves.
-``batch``, ``raw``, ``text``, ``records``, ``header``, ``frame``, ``addresses``
+``batch``, ``raw``, ``text``, ``records``, ``header``, ``frame``, ``addresses``, ``address_keys``
     one batch file and its successive layers (bytes, decoded text, CSV records,
-    header, rows as a pandas frame, the EmailAddress values stripped). A check
+    header, rows as a pandas frame, the EmailAddress values stripped, and
+    normalized for comparison). A check
     that asks for one of these runs once per batch file.
 
 Any other name is a *provider*: a function registered with :func:`provider`
@@ -45,7 +46,7 @@ from typing import Any, Callable, Iterable, Iterator
 from .model import Severity
 
 #: Names the runner supplies per batch file.
-FILE_DATA = frozenset({"batch", "raw", "text", "records", "header", "frame", "addresses"})
+FILE_DATA = frozenset({"batch", "raw", "text", "records", "header", "frame", "addresses", "address_keys"})
 #: Names the runner supplies once per run.
 RUN_DATA = frozenset({"config", "batches", "reference"})
 

@@ -4,6 +4,7 @@ locations (row vs line), limits at their edges, encodings, statuses."""
 from __future__ import annotations
 
 import codecs
+import re
 
 import pytest
 
@@ -230,3 +231,138 @@ def test_invalid_bytes_of_a_line_with_a_password_are_not_echoed():
     report = preflight.check_bytes(b"EmailAddress\r\nj\xfcrgen@contoso.com\r\n", "nopw.csv")
     (f,) = [f for f in report.findings if f.code == "PF102"]
     assert "fc" in f.message
+
+
+# --- PF104/PF106: what the csv reader could not read (issue 15, item 7) ---------------------------------
+
+
+def test_an_unquoted_field_over_the_reader_limit_is_pf106_not_quoting():
+    big = "x" * (10 * 1024 * 1024)
+    text = HEADER + f"ann@contoso.com,{big},False\r\nbob@contoso.com,short,False\r\nbob@contoso.com,Pa55word!x,False\r\n"
+    report = run(text)
+    (f,) = [f for f in report.findings if f.code == "PF106"]
+    assert (f.row, f.line) == (2, 2)
+    assert "131,072" in f.message and "quot" not in f.message and "Delete line 2" in f.fix
+    assert "PF104" not in codes(report)
+    # the rows after the long line are read and checked, with their own row numbers
+    assert sorted((g.code, g.row) for g in report.findings if g.code in ("PF134", "PF151")) == [("PF134", 4), ("PF151", 3)]
+
+
+def test_an_unclosed_quote_is_pf104_with_its_line_and_no_spurious_pf101():
+    text = 'EmailAddress,Password\nann@contoso.com,"Pa55word!\nbob@contoso.com,Pa55word!x\n'
+    report = run(text)
+    assert codes(report) == ["PF104"]
+    (f,) = report.findings
+    assert (f.row, f.line) == (2, 2) and "never closed" in f.message and f.fix
+    results = {r.code: r for r in report.results}
+    assert results["PF101"].status is Status.SKIPPED and "PF104" in results["PF101"].reason
+    assert results["PF121"].status is Status.SKIPPED  # 2,000 rows or not: the rows after line 2 are unknown
+
+
+def test_an_unclosed_quote_in_a_large_file_is_not_called_a_long_field():
+    text = HEADER + 'ann@contoso.com,"Pa55word!,False\r\n' + rows_csv(5000).split("\r\n", 1)[1]
+    (f,) = run(text).findings
+    assert f.code == "PF104" and (f.row, f.line) == (2, 2) and "closing quote is probably missing" in f.message
+
+
+def test_text_after_a_closing_quote_names_its_line():
+    text = HEADER + 'ann@contoso.com,"Pa55\nword!",False\r\nbob@contoso.com,"Pa55"word!,False\r\n'
+    (f,) = run(text, "PF104").findings
+    assert (f.row, f.line) == (3, 4)
+
+
+def test_pf104_and_pf106_findings_carry_their_line_to_github_and_sarif():
+    import json
+
+    from preflight.formatters import render
+
+    text = HEADER + "x" * 200_000 + "\r\n" + 'bob@contoso.com,"Pa55"word!,False\r\n'
+    report = run(text, "PF104", "PF106")
+    assert sorted((f.code, f.line) for f in report.findings) == [("PF104", 3), ("PF106", 2)]
+    github = render(report, "github")
+    assert re.search(r"^::error [^:]*line=2,title=PF106", github, re.M)
+    assert re.search(r"^::error [^:]*line=3,title=PF104", github, re.M)
+    sarif = json.loads(render(report, "sarif"))
+    lines = {r["ruleId"]: r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in sarif["runs"][0]["results"]}
+    assert lines == {"PF104": 3, "PF106": 2}
+
+
+# --- PF131: the RFC 5321 length limits, in octets (issue 15, item 8) -------------------------------------
+
+
+def _domain(n: int) -> str:
+    """A valid domain name of ``n`` characters (labels of at most 63), ending in .com."""
+    labels, left = [], n - len(".com")
+    while left > 0:
+        size = min(63, left) if left != 64 else 62  # never leave a lone dot to fill
+        labels.append("d" * size)
+        left -= size + 1
+    return ".".join(labels)[: n - 4] + ".com"
+
+
+@pytest.mark.parametrize(
+    ("local", "ok"),
+    [
+        ("a" * 64, True),
+        ("a" * 65, False),
+        ("é" * 32, True),  # 32 characters, 64 octets in UTF-8
+        ("é" * 32 + "a", False),  # 33 characters, 65 octets
+        ("a" * 63 + "é", False),  # 64 characters, 65 octets
+    ],
+)
+def test_local_part_limit_is_64_octets(local, ok):
+    value = f"{local}@contoso.com"
+    found = run(HEADER + f"{value},Pa55word!x,False\r\n", "PF131").findings
+    assert (found == []) is ok, found
+    if not ok:
+        assert "before the @-sign" in found[0].message
+
+
+@pytest.mark.parametrize(
+    ("local", "total", "ok"),
+    [
+        ("ann", 254, True),
+        ("ann", 255, False),
+        ("é" * 10, 254, True),  # 244 characters, 254 octets
+        ("é" * 10, 255, False),  # 245 characters, 255 octets
+    ],
+)
+def test_whole_address_limit_is_254_octets(local, total, ok):
+    domain = _domain(total - len(local.encode()) - 1)
+    value = f"{local}@{domain}"
+    assert len(value.encode()) == total
+    found = run(HEADER + f"{value},Pa55word!x,False\r\n", "PF131").findings
+    assert (found == []) is ok, found
+    if not ok:
+        assert "too long" in found[0].message
+
+
+# --- PF134/PF135: IDN addresses compared in their IDNA form (issue 15, item 9) ---------------------------
+
+
+def test_an_idn_address_and_its_xn_form_are_one_address_in_a_file():
+    rows = ("user@bücher.example", "other@contoso.com", "USER@XN--BCHER-KVA.example")
+    text = HEADER + "".join(f"{r},Pa55word!x,False\r\n" for r in rows)
+    (f,) = run(text, "PF134").findings
+    assert (f.row, f.related) == (4, ({"row": 2, "line": 2},))
+    assert "'user@bücher.example'" in f.message  # how row 2 wrote it
+
+
+def test_an_idn_address_and_its_xn_form_are_one_address_across_files(tmp_path):
+    a, b = tmp_path / "wave1.csv", tmp_path / "wave2.csv"
+    a.write_text(HEADER + "user@xn--bcher-kva.example,Pa55word!x,False\r\n", encoding="utf-8")
+    b.write_text(HEADER + "other@contoso.com,Pa55word!x,False\r\nuser@Bücher.example,Pa55word!x,False\r\n", encoding="utf-8")
+    (f,) = preflight.check_batch([a, b], select=["PF135"]).findings
+    assert (f.path, f.row) == (str(b), 3) and f.related == ({"path": str(a), "row": 2, "line": 2},)
+
+
+def test_address_key_forms():
+    from preflight.sources.batch_csv import address_key
+
+    assert address_key("Ann@Contoso.COM") == "ann@contoso.com"
+    assert address_key("user@bücher.example") == address_key("user@XN--BCHER-KVA.example") == "user@xn--bcher-kva.example"
+    assert address_key("user@bücher\uff0eexample") == "user@xn--bcher-kva.example"  # full-width dot: UTS #46 maps it
+    assert address_key("rene\u0301@contoso.com") == address_key("ren\u00e9@contoso.com")  # NFD and NFC
+    assert address_key("user@bücher.example") != address_key("user@bucher.example")
+    assert address_key("straße@contoso.com") != address_key("strasse@contoso.com")  # simple case mapping, as Windows
+    assert address_key("user@bad..bücher") == "user@bad..bücher"  # not an IDN: lower-cased only (PF131 reports it)

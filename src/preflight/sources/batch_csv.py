@@ -15,6 +15,8 @@ Layers (each ``None`` with a reason in ``BatchFile.missing`` when it cannot be b
              (``EmailAddress``, ``Password``, ``ForceChangePassword``), see
              :class:`BatchRows`.
 ``addresses`` the frame's EmailAddress values without surrounding white space.
+``address_keys`` the same, in the form two addresses are compared in (IDNA
+             domain, lower case; see :func:`address_key`).
 
 The stdlib ``csv`` module is used for the raw records (not pandas' reader) because
 the structural checks need each record's physical line and its true field
@@ -24,10 +26,12 @@ count, which pandas' parser normalizes away.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -51,6 +55,11 @@ _BOMS = (
 # C0 controls other than TAB, LF, CR, and DEL: never in a text CSV.
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TYPE_LINE_RE = re.compile(r"^\s*#TYPE\b", re.IGNORECASE)
+# What ends a line for the csv reader on a text opened with newline="".
+_LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
+# Header columns whose values are never secret (folded): a byte in their rows may be shown.
+_NO_SECRET = frozenset({"emailaddress", "forcechangepassword"})
+_WITHHELD = "not shown: a password may hold it"
 
 
 class Record(NamedTuple):
@@ -65,12 +74,35 @@ class Record(NamedTuple):
 @dataclass(frozen=True)
 class DecodeProblem:
     """Why the bytes are not text: ``offset`` is the byte offset of the first
-    offending byte; ``detail`` says what it is; ``hint`` the likely cause."""
+    offending byte (``None`` when withheld: it could tell a password's length or
+    a character's place in it); ``line`` its physical line; ``detail`` says what
+    it is; ``hint`` the likely cause."""
 
-    offset: int
+    offset: int | None
     line: int
     detail: str
     hint: str
+
+
+class ParseProblem(NamedTuple):
+    """Where the csv reader failed. ``kind``: ``"quote"`` (text after a closing
+    quote; the reader stops), ``"unclosed"`` (a quoted field runs to the end of
+    the file or past the reader's field limit; the reader stops) or
+    ``"too-long"`` (an unquoted field over the reader's limit,
+    :func:`csv.field_size_limit`; the record is skipped, reading goes on).
+    ``row`` and ``line``: the record's row and the line of the fault (for
+    ``"unclosed"`` and ``"too-long"``, the line the record starts on);
+    ``detail``: the reader's message."""
+
+    kind: str
+    row: int
+    line: int
+    detail: str
+
+    @property
+    def stops(self) -> bool:
+        """True when the records after this one could not be read."""
+        return self.kind != "too-long"
 
 
 @dataclass
@@ -80,8 +112,8 @@ class BatchFile:
     ``path`` is the path as given (for messages); ``encoding`` the codec used;
     ``delimiter`` the delimiter detected on the header line; ``type_line`` the
     PowerShell ``#TYPE`` line when the file starts with one (it is not a record);
-    ``decode_problem`` why ``text`` is ``None``; ``parse_error`` the csv module's
-    error, if any.
+    ``decode_problem`` why ``text`` is ``None``; ``parse_problems`` where the csv
+    reader failed (at most one that stops it, the last).
     """
 
     path: str
@@ -92,10 +124,15 @@ class BatchFile:
     delimiter: str = ","
     type_line: str | None = None
     records: list[Record] | None = None
-    parse_error: str | None = None
+    parse_problems: list[ParseProblem] = field(default_factory=list)
     missing: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     _frame: Any = field(default=None, repr=False)
+
+    @property
+    def parse_stop(self) -> ParseProblem | None:
+        """The quoting error where the csv reader stopped (the records after it are unknown), or ``None``."""
+        return next((p for p in self.parse_problems if p.stops), None)
 
     @property
     def header(self) -> list[str] | None:
@@ -156,6 +193,20 @@ class BatchFile:
         frame = self.frame
         return None if frame is None else frame["EmailAddress"].str.strip()
 
+    @cached_property
+    def address_keys(self) -> pd.Series | None:
+        """The form in which two EmailAddress values are the same mailbox address
+        (``addresses``' index): see :func:`address_key`. Only the non-ASCII values
+        need more than lower-casing, so the cost stays one vectorized pass."""
+        addresses = self.addresses
+        if addresses is None:
+            return None
+        keys = addresses.str.lower()
+        idn = ~keys.str.isascii()
+        if idn.any():
+            keys[idn] = [address_key(v) for v in addresses[idn]]
+        return keys
+
     def passwords(self) -> set[str]:
         """Every non-empty Password value, so the runner can keep them out of any
         message (see :func:`preflight.runner.redact`)."""
@@ -163,6 +214,31 @@ class BatchFile:
         if idx is None:
             return set()
         return {r.fields[idx] for r in self.data_records if len(r.fields) > idx and r.fields[idx]}
+
+
+def address_key(value: str) -> str:
+    """``value`` in the form two addresses are compared in: the domain in IDNA
+    ASCII form (UTS #46 mapping, so `bücher.example`, `Bücher.example` and
+    `xn--bcher-kva.example` are one domain), the local part NFC-normalized, and
+    all lower-cased (SMTP addresses are case-insensitive in Exchange and Active
+    Directory; Windows compares by simple case mapping, so `ß` is not `ss`).
+
+    A domain that is not a valid IDN is only lower-cased (PF131 reports it).
+    Source: RFC 5890/5891 (IDNA2008), UTS #46; RFC 6531 section 3.2 (NFC).
+    """
+    local, at, domain = value.rpartition("@")
+    if not at:
+        return value.lower()
+    if not domain.isascii():
+        import idna
+
+        with contextlib.suppress(idna.IDNAError, UnicodeError):
+            domain = idna.encode(domain, uts46=True).decode("ascii")
+    if not local.isascii():
+        import unicodedata
+
+        local = unicodedata.normalize("NFC", local)
+    return f"{local}@{domain}".lower()
 
 
 def read_batch(path: str | os.PathLike[str]) -> BatchFile:
@@ -197,10 +273,27 @@ def parse_batch(data: bytes, path: str = "<memory>") -> BatchFile:
     return bf
 
 
-def _may_show(data: bytes, line: int) -> bool:
-    """Whether the offending bytes of ``line`` may be echoed: not when they may be
-    part of a password (a line after a header naming a Password column)."""
-    return line == 1 or b"password" not in data.split(b"\n", 1)[0].lower().replace(b"\x00", b"")
+def _line_at(text: str, pos: int) -> int:
+    """The physical line (from 1) of ``text[pos]``; CR, LF and CRLF each end a
+    line, as for the csv reader (a "CSV (Macintosh)" file has CRs only)."""
+    return len(_LINE_BREAK_RE.findall(text, 0, pos)) + 1
+
+
+def _may_show(text: str, line: int) -> bool:
+    """Whether the offending character(s) on ``line`` of ``text`` (the file decoded,
+    bad bytes replaced) may be echoed: only when they cannot be part of a password.
+
+    That is: on a header line (one naming a known column) or a ``#TYPE`` line above
+    it, or on a later line when every header column is one known to hold no secret
+    (EmailAddress, ForceChangePassword). A file without a recognisable header, or
+    with a Password or an unknown column, has its bytes withheld, whatever its
+    line breaks and encoding."""
+    lines = _LINE_BREAK_RE.split(text, 2)
+    header_line = 2 if _TYPE_LINE_RE.match(lines[0]) and len(lines) > 1 else 1
+    names = {re.sub(r"[\s_\"\x00]", "", f).casefold() for f in re.split(r"[,;\t|]", lines[header_line - 1])} - {""}
+    if not names & _KNOWN_BY_FOLDED.keys():
+        return False  # no header: the first line may be a mailbox row with its password
+    return line <= header_line or names <= _NO_SECRET
 
 
 def _decode(bf: BatchFile, data: bytes) -> None:
@@ -213,12 +306,16 @@ def _decode(bf: BatchFile, data: bytes) -> None:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         bad = data[exc.start : max(exc.end, exc.start + 1)]
-        line = data[: exc.start].decode(encoding, errors="replace").count("\n") + 1
-        if _may_show(data, line):
-            detail = f"byte(s) {bad.hex(' ')} on line {line} are not valid {encoding.upper()}"
+        approx = data.decode(encoding, errors="replace")
+        before = data[: exc.start].decode(encoding, errors="replace")
+        line = _line_at(before, len(before))
+        if _may_show(approx, line):
+            problem = DecodeProblem(exc.start, line, f"byte(s) {bad.hex(' ')} on line {line} are not valid {encoding.upper()}",
+                                    _guess(data, encoding))
         else:
-            detail = f"bytes on line {line} are not valid {encoding.upper()} (not shown: the file has a Password column)"
-        bf.decode_problem = DecodeProblem(exc.start, line, detail, _guess(data, encoding))
+            problem = DecodeProblem(None, line, f"bytes on line {line} are not valid {encoding.upper()} ({_WITHHELD})",
+                                    _guess(data, encoding))
+        bf.decode_problem = problem
         bf.missing["text"] = f"the file is not valid {encoding.upper()} (PF102)"
         return
     if encoding == "utf-8-sig" or encoding == "utf-8":
@@ -227,15 +324,18 @@ def _decode(bf: BatchFile, data: bytes) -> None:
         text = text[1:]
     m = _CONTROL_RE.search(text)
     if m:
-        offset = len(text[: m.start()].encode(encoding.replace("-sig", "")))
-        if encoding.startswith("utf-8") and data.startswith(codecs.BOM_UTF8):
-            offset += len(codecs.BOM_UTF8)
         hint = "the file is binary, not a CSV"
         if encoding == "utf-8" and data.count(b"\x00") * 4 >= len(data):
             hint = "the file looks like UTF-16 without a byte order mark"
-        line = text.count("\n", 0, m.start()) + 1
-        what = f"control character U+{ord(m.group()):04X}" if _may_show(data, line) else "a control character"
-        bf.decode_problem = DecodeProblem(offset, line, f"{what} on line {line}", hint)
+        line = _line_at(text, m.start())
+        if _may_show(text, line):
+            offset = len(text[: m.start()].encode(encoding.replace("-sig", "")))
+            if encoding.startswith("utf-8") and data.startswith(codecs.BOM_UTF8):
+                offset += len(codecs.BOM_UTF8)
+            problem = DecodeProblem(offset, line, f"control character U+{ord(m.group()):04X} on line {line}", hint)
+        else:
+            problem = DecodeProblem(None, line, f"a control character on line {line} ({_WITHHELD})", hint)
+        bf.decode_problem = problem
         bf.missing["text"] = "the file contains binary data (PF102)"
         return
     bf.text = text
@@ -263,32 +363,23 @@ def sniff_delimiter(line: str) -> str:
     return best if counts[best] else ","
 
 
+def _split_first_line(text: str) -> tuple[str, str]:
+    """``text``'s first line and the text after its line break (CR, LF or CRLF)."""
+    m = _LINE_BREAK_RE.search(text)
+    return (text[: m.start()], text[m.end() :]) if m else (text, "")
+
+
 def _parse(bf: BatchFile, text: str) -> None:
-    first_nl = text.find("\n")
-    first = text if first_nl < 0 else text[:first_nl]
+    first, rest = _split_first_line(text)
     start_line = 1
     body = text
     if _TYPE_LINE_RE.match(first):
         bf.type_line = first.strip()
-        body = text[first_nl + 1 :] if first_nl >= 0 else ""
+        body = rest
         start_line = 2
-        nl = body.find("\n")
-        first = body if nl < 0 else body[:nl]
+        first = _split_first_line(body)[0]
     bf.delimiter = sniff_delimiter(first)
-    records: list[Record] = []
-    reader = csv.reader(io.StringIO(body, newline=""), delimiter=bf.delimiter, strict=True)
-    prev = 0
-    try:
-        if '"' not in body:  # no quoted field, so one record per physical line
-            rows = list(reader)
-            numbers = range(start_line, start_line + len(rows))
-            records = list(map(Record, numbers, numbers, rows))
-        else:
-            for fields in reader:
-                records.append(Record(row=start_line + len(records), line=start_line + prev, fields=fields))
-                prev = reader.line_num
-    except csv.Error as exc:
-        bf.parse_error = f"line {start_line + reader.line_num - 1}: {exc}"
+    records = _read_records(bf, body, start_line)
     if not records or not any(f.strip() for f in records[0].fields):
         reason = "the file has no header line" if records else "the file has no records"
         bf.missing.update(records=reason, header=reason, frame=reason)
@@ -299,6 +390,52 @@ def _parse(bf: BatchFile, text: str) -> None:
     bf.records = records
     if "EmailAddress" not in bf.column_index():
         bf.missing["frame"] = "the header has no EmailAddress column (PF111)"
+
+
+def _read_records(bf: BatchFile, body: str, start_line: int) -> list[Record]:
+    """The records of ``body`` (whose first line is ``start_line``); where the csv
+    reader fails, a :class:`ParseProblem` in ``bf.parse_problems``.
+
+    A record with an unquoted field over the reader's limit is skipped and
+    reading goes on (its line ends it); a quoting error stops the reading, as it
+    stops the service's reader: the records after it are unknown."""
+    if '"' not in body:  # no quoted field, so one record per physical line
+        try:
+            rows = list(csv.reader(io.StringIO(body, newline=""), delimiter=bf.delimiter, strict=True))
+        except csv.Error:
+            pass  # a field over the reader's limit: read again, record by record
+        else:
+            numbers = range(start_line, start_line + len(rows))
+            return list(map(Record, numbers, numbers, rows))
+    last = [""]  # the physical line the reader read last
+
+    def lines() -> Iterator[str]:
+        for line in io.StringIO(body, newline=""):
+            last[0] = line
+            yield line
+
+    reader = csv.reader(lines(), delimiter=bf.delimiter, strict=True)
+    records: list[Record] = []
+    row, prev = start_line, 0
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            first, at = start_line + prev, start_line + reader.line_num - 1
+            if "field limit" in str(exc) and first == at and '"' not in last[0]:
+                bf.parse_problems.append(ParseProblem("too-long", row, first, str(exc)))
+                row, prev = row + 1, reader.line_num
+                continue
+            if "expected after" in str(exc):
+                bf.parse_problems.append(ParseProblem("quote", row, at, str(exc)))
+            else:  # the end of the file, or the field limit, inside a quoted field
+                bf.parse_problems.append(ParseProblem("unclosed", row, first, str(exc)))
+            break
+        records.append(Record(row, start_line + prev, fields))
+        row, prev = row + 1, reader.line_num
+    return records
 
 
 def is_blank(record: Record) -> bool:

@@ -47,19 +47,32 @@ def fast_ok(values: pd.Series) -> pd.Series:
     return pd.Series([not rest for rest in _fast_re().sub("", joined).split("\n")], index=values.index)
 
 
+#: RFC 5321 section 4.5.3.1.1: the local part is at most 64 octets.
+LOCAL_PART_MAX_OCTETS = 64
+
+
 def address_error(value: str) -> str | None:
     """Why ``value`` is not a valid email address, or ``None`` when it is.
 
     Syntax per email-validator (RFC 5321/5322, no DNS or deliverability check;
     special-use domains such as ``.local`` are refused, as Exchange Online
-    refuses them). Internationalized local parts pass here; see PF133.
+    refuses them), in its strict mode, so the RFC 5321 length limits hold: the
+    local part at most 64 octets (section 4.5.3.1.1; email-validator counts
+    characters, so a non-ASCII local part is also counted here in UTF-8 octets)
+    and the whole address at most 254 octets (section 4.5.3.1.3 with RFC 3696
+    errata 1690; email-validator counts UTF-8 octets, in the IDNA form too).
+    Internationalized local parts pass here; see PF133.
     """
     from email_validator import EmailNotValidError, validate_email
 
     try:
-        validate_email(value, check_deliverability=False, allow_smtputf8=True)
+        validate_email(value, check_deliverability=False, allow_smtputf8=True, strict=True)
     except EmailNotValidError as exc:
         return str(exc)
+    octets = len(value.rpartition("@")[0].encode("utf-8"))
+    if octets > LOCAL_PART_MAX_OCTETS:
+        return (f"The email address is too long before the @-sign ({octets} octets in UTF-8; "
+                f"at most {LOCAL_PART_MAX_OCTETS} are allowed).")
     return None
 
 
@@ -94,14 +107,20 @@ def email_syntax(frame: pd.DataFrame, addresses: pd.Series):
     Fix: use the mailbox's primary SMTP address, e.g. from
     `Get-Mailbox -ResultSize Unlimited | Select PrimarySmtpAddress`.
 
-    Source: RFC 5322 section 3.4.1, as checked by the email-validator package
-    (no DNS look-up); Microsoft Learn, "CSV files for staged migration".
+    The RFC 5321 limits hold: at most 64 octets before the @ and 254 in all
+    (octets, not characters: é is two).
+
+    Source: RFC 5322 section 3.4.1 and RFC 5321 section 4.5.3.1, as checked by
+    the email-validator package in its strict mode (no DNS look-up);
+    Microsoft Learn, "CSV files for staged migration".
 
     Okay: EmailAddress\\nann.lee+test@mail.contoso.com
     PF131: EmailAddress\\nann lee@contoso.com
     PF131: EmailAddress\\nann@contoso
     PF131: EmailAddress\\nAnn Lee <ann@contoso.com>
     PF131: EmailAddress\\nann@contoso.local
+    Okay: EmailAddress\\naaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@contoso.com
+    PF131: EmailAddress\\naaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@contoso.com
     """
     values = addresses
     slow = (values != "") & ~fast_ok(values)
@@ -159,31 +178,41 @@ def email_non_ascii(frame: pd.DataFrame, addresses: pd.Series):
 
 
 @check("PF134", "email-duplicate", severity="error")
-def email_duplicate(frame: pd.DataFrame, addresses: pd.Series):
-    """The same EmailAddress is on two rows of one file (compared case-insensitively).
+def email_duplicate(frame: pd.DataFrame, address_keys: pd.Series):
+    """The same EmailAddress is on two rows of one file.
+
+    Addresses are compared case-insensitively, with internationalized domain
+    names in their IDNA form: `ann@bücher.example` and `ann@xn--bcher-kva.example`
+    are one mailbox address.
 
     Why: a mailbox can be in one migration batch once; the second row fails
     and the batch reports errors for a mailbox that may have migrated well.
 
     Fix: delete the repeated row.
 
-    Source: Microsoft Learn, "CSV files for staged migration" (one row per mailbox).
+    Source: Microsoft Learn, "CSV files for staged migration" (one row per mailbox);
+    RFC 5890 (IDNA: the Unicode and the xn-- form of a domain name are one name).
 
     Okay: EmailAddress\\nann@contoso.com\\nbob@contoso.com
+    Okay: EmailAddress\\nann@bücher.example\\nann@bucher.example
     PF134: EmailAddress\\nann@contoso.com\\nAnn@Contoso.com
+    PF134: EmailAddress\\nann@bücher.example\\nann@xn--bcher-kva.example
+    PF134: EmailAddress\\nann@Bücher.example\\nANN@BÜCHER.EXAMPLE
     """
-    key = addresses.str.lower()
+    key = address_keys
     dup = key.duplicated(keep=False) & (key != "")
     if not dup.any():
         return
-    first: dict[str, tuple[int, int]] = {}
-    for row, line, k, value in zip(frame["row"][dup], frame["line"][dup], key[dup], frame[_COL][dup]):
+    first: dict[str, tuple[int, int, str]] = {}
+    for row, line, k, raw in zip(frame["row"][dup], frame["line"][dup], key[dup], frame[_COL][dup], strict=True):
+        value = raw.strip()
         if k not in first:
-            first[k] = (int(row), int(line))
+            first[k] = (int(row), int(line), value)
             continue
-        frow, fline = first[k]
-        yield Problem(f"row {row} repeats the address {value.strip()!r} of row {frow}", row=int(row), line=int(line),
-                      column=_COL, value=value.strip(), fix=f"Delete row {row} (or row {frow}).",
+        frow, fline, fvalue = first[k]
+        written = f" (written {fvalue!r} there)" if fvalue.lower() != value.lower() else ""
+        yield Problem(f"row {row} repeats the address {value!r} of row {frow}{written}", row=int(row), line=int(line),
+                      column=_COL, value=value, fix=f"Delete row {row} (or row {frow}).",
                       related=({"row": frow, "line": fline},))
 
 
@@ -192,7 +221,7 @@ def _addresses(bf: BatchFile) -> pd.DataFrame | None:
     if frame is None:
         return None
     out = frame[["row", "line"]].copy()
-    out["key"] = bf.addresses.str.lower()
+    out["key"] = bf.address_keys
     out["value"] = bf.addresses
     out["path"] = bf.path
     return out[out["key"] != ""]
@@ -201,6 +230,8 @@ def _addresses(bf: BatchFile) -> pd.DataFrame | None:
 @check("PF135", "email-in-other-batch", severity="error")
 def email_in_other_batch(batches: list[BatchFile], reference: list[BatchFile]):
     """The same EmailAddress is in two batch files of one run, or in a batch already committed.
+
+    Addresses are compared as PF134 compares them (case-insensitively, IDN domains in their IDNA form).
 
     Why: a mailbox migrates in one batch; the second batch fails for it, or
     the mailbox is synced twice. `batch_folder` in the config names the folder
@@ -222,14 +253,15 @@ def email_in_other_batch(batches: list[BatchFile], reference: list[BatchFile]):
     # One entry per (file, address): duplicates within a file are PF134's.
     allrows = allrows.drop_duplicates(["path", "key"])
     dup = allrows[allrows["key"].duplicated(keep=False)]
-    for key, group in dup.groupby("key", sort=False):
+    for _key, group in dup.groupby("key", sort=False):
         first = group.iloc[0]
         for _, other in group.iloc[1:].iterrows():
             here, there = (other, first) if other["path"] in checked else (first, other)
             if here["path"] not in checked:
                 continue
+            written = f" as {there['value']!r}" if there["value"].lower() != here["value"].lower() else ""
             yield Problem(
-                f"{here['value']!r} is also in {there['path']} (row {there['row']})",
+                f"{here['value']!r} is also in {there['path']} (row {there['row']}){written}",
                 path=here["path"], row=int(here["row"]), line=int(here["line"]), column=_COL, value=here["value"],
                 fix="Keep the mailbox in one batch only.",
                 related=({"path": there["path"], "row": int(there["row"]), "line": int(there["line"])},),

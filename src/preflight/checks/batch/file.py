@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import PurePath
 
 from ...registry import Missing, Problem, check
@@ -43,8 +44,14 @@ def no_mailbox_rows(batch: BatchFile, header: list[str]):
     PF101: EmailAddress,Password,ForceChangePassword
     PF101: EmailAddress\\n\\n,\\n
     """
-    if not batch.mailbox_records:
-        yield Problem("the file has a header but no mailbox rows", row=1, line=batch.records[0].line)
+    if batch.mailbox_records:
+        return
+    if batch.parse_problems:  # rows there may be, but the CSV reader could not read them
+        p = batch.parse_problems[0]
+        raise Missing(f"the rows from line {p.line} on could not be read ({'PF104' if p.stops else 'PF106'})")
+    first = batch.records[0] if batch.records else None
+    yield Problem("the file has a header but no mailbox rows", row=first.row if first else 1, line=first.line if first else 1,
+                  fix="Add one row per mailbox under the header, or delete the file.")
 
 
 @check("PF102", "csv-encoding", severity="error")
@@ -65,8 +72,9 @@ def encoding(batch: BatchFile, raw: bytes):
     """
     if batch.decode_problem is not None:
         p = batch.decode_problem
+        at = "" if p.offset is None else f" at byte offset {p.offset}"
         yield Problem(
-            f"the file is not Unicode text: {p.detail} at byte offset {p.offset} ({p.hint})",
+            f"the file is not Unicode text: {p.detail}{at} ({p.hint})",
             line=p.line,
             fix=_SAVE_AS,
         )
@@ -107,17 +115,55 @@ def quoting(batch: BatchFile, text: str):
     """A quoted field is malformed (a quote not closed, or text after a closing quote).
 
     Why: the service's CSV reader stops at the broken quote; every row after it is lost or misread.
+    A quote that is never closed makes the rest of the file one value.
 
     Fix: inside a quoted field, write a quote as two quotes (`""`); close every quoted field.
 
     Source: RFC 4180, section 2 (rules 5–7).
 
     Okay: EmailAddress,Password\\nann@contoso.com,"Pa""55word!"
+    Okay: EmailAddress,Password\\r"ann@contoso.com","Pa55,word!"\\r
     PF104: EmailAddress,Password\\nann@contoso.com,"Pa55word!
     PF104: EmailAddress,Password\\nann@contoso.com,"Pa55"word!
+    PF104: EmailAddress,Password\\rann@contoso.com,"Pa55word!\\rbob@contoso.com,Pa55word!x\\r
     """
-    if batch.parse_error:
-        yield Problem(f"the CSV quoting is broken at {batch.parse_error}", fix="Close each quoted field; write a quote inside one as \"\".")
+    p = batch.parse_stop
+    if p is None:
+        return
+    if p.kind == "quote":
+        yield Problem(f"row {p.row}, line {p.line}: a quoted field has text after its closing quote; "
+                      "the rows after it are not read", row=p.row, line=p.line,
+                      fix='Write a quote inside a quoted field as two quotes (""), or remove the stray quote.')
+    else:
+        why = (f"runs past {csv.field_size_limit():,} characters (the CSV reader's limit): its closing quote is probably "
+               "missing" if "field limit" in p.detail else "is never closed")
+        yield Problem(f"row {p.row}: the quoted field that starts on line {p.line} {why}, so the rest of the file is read "
+                      "as one value", row=p.row, line=p.line,
+                      fix="Close the quoted field with a quote; write a quote inside one as two quotes (\"\").")
+
+
+@check("PF106", "csv-field-too-long", severity="error")
+def field_too_long(batch: BatchFile, text: str):
+    """A line has an unquoted field longer than the CSV reader's limit (131,072 characters).
+
+    Why: no value of a batch is that long (an address has at most 254
+    characters, a password at most 256), so the line is not a mailbox row: it is
+    pasted data, or rows whose line breaks were lost. The line is skipped here,
+    and the rows after it are checked.
+
+    Fix: delete the line; if it holds several mailbox rows, put each on a line of its own.
+
+    Source: Python's csv module (`csv.field_size_limit()`, 131,072 by default);
+    RFC 5321 section 4.5.3.1.3 (an address is at most 254 octets); PF152 (a password at most 256 characters).
+
+    Okay: EmailAddress,Password\\nann@contoso.com,Pa55word!x
+    """
+    for p in batch.parse_problems:
+        if p.kind == "too-long":
+            yield Problem(f"row {p.row}, line {p.line}: a field is longer than {csv.field_size_limit():,} characters "
+                          "(the CSV reader's limit), so the line is not a mailbox row; it is skipped",
+                          row=p.row, line=p.line,
+                          fix=f"Delete line {p.line}; if it holds several mailbox rows, put each on a line of its own.")
 
 
 @check("PF105", "csv-file-extension", severity="warning")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...registry import Problem, check
+from ...registry import Missing, Problem, check
 from ...sources.batch_csv import BatchFile, is_blank
 
 #: The most mailbox rows one migration batch takes.
@@ -53,6 +53,9 @@ def row_limit(batch: BatchFile, header: list[str]):
     Okay: EmailAddress\\nann@contoso.com
     """
     rows = batch.mailbox_records
+    stop = batch.parse_stop
+    if stop is not None and len(rows) <= MAX_ROWS:
+        raise Missing(f"only the rows before line {stop.line} could be read (PF104)")
     if len(rows) > MAX_ROWS:
         first_over = rows[MAX_ROWS]
         yield Problem(
