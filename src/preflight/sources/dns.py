@@ -98,7 +98,9 @@ class Answer:
     order a server sends them in. ``ttl`` is the TTL of the record set;
     ``authoritative`` is false when the answer came from a cache (the AA flag
     was not set), so ``ttl`` is what remains of the cached copy. ``error`` says
-    why a failed query failed (``status == "error"``).
+    why a failed query failed (``status == "error"``); ``outside`` marks a
+    failure that only says the name is in none of the zone files given (the
+    files cannot tell: offline, a chain that leaves them cannot be followed).
     """
 
     name: str
@@ -108,6 +110,7 @@ class Answer:
     ttl: int | None = None
     authoritative: bool = True
     error: str | None = None
+    outside: bool = False
 
     @property
     def ok(self) -> bool:
@@ -358,7 +361,7 @@ class LiveSource(_Cached):
 
         workers = max(1, min(self.max_workers, len(queries)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="preflight-dns") as pool:
-            return dict(zip(queries, pool.map(lambda q: self._query(*q), queries)))
+            return dict(zip(queries, pool.map(lambda q: self._query(*q), queries), strict=True))
 
     def _query(self, name: str, rdtype: str) -> Answer:
         import dns.exception
@@ -417,10 +420,7 @@ def _server_errors(exc: Any) -> str:
             where = f"{m[1]}:{m[2]}" if ":" not in m[1] else f"[{m[1]}]:{m[2]}"
         elif port and f":{port}" not in where:
             where = f"{where}:{port}"
-        if response is not None:
-            what = dns.rcode.to_text(response.rcode())
-        else:
-            what = str(error)
+        what = dns.rcode.to_text(response.rcode()) if response is not None else str(error)
         parts.append(f"{what} from {where}")
     return "; ".join(dict.fromkeys(parts))
 
@@ -503,8 +503,8 @@ class ZoneSource(_Cached):
             if z is None:
                 if current != name:  # a CNAME out of the files: the server answers the CNAME only
                     return Answer(name, rdtype, NOANSWER)
-                return Answer(name, rdtype, ERROR, error=f"{name} is in none of the zone files given "
-                                                         f"({_some(sorted(self.zones))})")
+                return Answer(name, rdtype, ERROR, outside=True,
+                              error=f"{name} is in none of the zone files given ({_some(sorted(self.zones))})")
             if z.error is not None:
                 return Answer(name, rdtype, ERROR, error=z.error)
             qname = dns.name.from_text(current)
