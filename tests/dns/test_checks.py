@@ -339,6 +339,9 @@ def test_a_missing_autodiscover_record_is_reported_once_at_complete(h):
     assert about == [("PF311", "litware.com"), ("PF333", "margiestravel.com")]
     assert [(f.code, f.domain) for f in report.findings if f.record == "MX"] == [
         ("PF310", "margiestravel.com"), ("PF333", "litware.com")]  # no MX at all: PF310's alone
+    # at stage complete they say what the record should be, as PF333 does
+    assert h.findings(report, "PF310")[0].suggested_value == "margiestravel-com.mail.protection.outlook.com"
+    assert h.findings(report, "PF311")[0].suggested_value == "autodiscover.outlook.com"
     assert "ad.margiestravel.com -> web.margiestravel.com" in h.findings(report, "PF333")[-1].message
 
 

@@ -34,6 +34,12 @@ Zone files
     other zones and answers SERVFAIL for a zone it could not load); a name
     outside every file is a failure too (the files cannot tell).
 
+Chains
+    A resolver follows CNAME records for you and hides the chain (a loop
+    comes back as SERVFAIL). The checks that need a host to resolve read it
+    through :func:`preflight.sources.dns_chain.follow`, which asks hop by hop
+    on either source and says where each chain ended and why.
+
 dnspython is imported only when a source is built or queried, never when
 preflight or its checks are imported.
 """

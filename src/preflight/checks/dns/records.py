@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...registry import Problem, check
-from .common import Failures, Offline, settled_elsewhere
+from .common import Failures, Offline, exo_mx_host, settled_elsewhere
 
 
 @check("PF310", "mx-missing", severity="error")
@@ -43,7 +43,8 @@ def mx_missing(dns_records, dns_chains):
                 "a null MX (RFC 7505)" if m.host == "." else f"the verification MX {m.host}" for m in d.mx.records)
             yield Problem(f"{d.domain} has no MX record routing mail: {why} ({d.use.where()})", domain=d.domain,
                           record="MX", fix=f"Add an MX record for {d.domain} (on-premises while migrating, "
-                                           "Exchange Online after the last batch).", related=d.use.related())
+                                           "Exchange Online after the last batch).", related=d.use.related(),
+                          suggested_value=exo_mx_host(d.domain) if dns_records.stage == "complete" else None)
             continue
         for host in hosts:
             chain = dns_chains[host]
@@ -106,6 +107,7 @@ def autodiscover_missing(dns_records, dns_chains):
         yield Problem(f"{d.domain} has no Autodiscover record: {d.autodiscover} has no CNAME or A record and "
                       f"{d.srv_name} has no SRV record ({d.use.where()})", domain=d.domain, record="CNAME",
                       value=d.autodiscover,
+                      suggested_value="autodiscover.outlook.com" if dns_records.stage == "complete" else None,
                       fix=f"Add {d.autodiscover} as a CNAME to the on-premises Client Access server (while "
                           "migrating) or to autodiscover.outlook.com (after the last batch).",
                       related=d.use.related())
