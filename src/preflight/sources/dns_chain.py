@@ -73,6 +73,11 @@ class Chain:
         return tuple(r for a in self.end if a.ok for r in a.records)
 
     @property
+    def absent(self) -> bool:
+        """The name is no alias and has no records of ``rdtypes`` (NXDOMAIN or no answer)."""
+        return not self.aliases and self.status in (NXDOMAIN, NOANSWER)
+
+    @property
     def broken(self) -> bool:
         """A loop, or an alias whose target does not resolve: a finding, never a pass."""
         return self.status == LOOP or (bool(self.aliases) and self.status in (NXDOMAIN, NOANSWER))

@@ -102,7 +102,7 @@ def autodiscover_missing(dns_records, dns_chains):
             yield Problem(f"the SRV record {d.srv_name} points to {target}, which does not resolve: {srv.why()} "
                           f"({d.use.where()})", domain=d.domain, record="SRV", value=target,
                           fix=f"Point {d.srv_name} to a host with an A record, or remove it.", related=d.use.related())
-        if chain.aliases or chain.ok or chain.status not in ("nxdomain", "noanswer") or d.srv_targets():
+        if not chain.absent or d.srv_targets():
             continue
         yield Problem(f"{d.domain} has no Autodiscover record: {d.autodiscover} has no CNAME or A record and "
                       f"{d.srv_name} has no SRV record ({d.use.where()})", domain=d.domain, record="CNAME",

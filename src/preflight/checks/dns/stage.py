@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from ...registry import Problem, check
 from typing import TYPE_CHECKING
 
+from ...registry import Problem, check
 from .common import (
     EXCHANGE_ONLINE,
     EXO_AUTODISCOVER,
@@ -43,9 +43,11 @@ def _autodiscover(d: DomainDns, chains: dict[str, Chain], failures: Failures) ->
     if chain.ok:
         return "A", d.autodiscover, ", ".join(chain.records), False
     targets = d.srv_targets()
+    if not chain.absent or not targets:
+        return None
     ends = [chains[t] for t in targets]
-    unsettled = [c for c in ends if not settled_elsewhere(d.domain, c, failures)]
-    if chain.broken or not targets or len(unsettled) < len(ends) or not all(c.ok for c in ends):
+    settled = [settled_elsewhere(d.domain, c, failures) for c in ends]  # notes every failed target
+    if any(settled) or not all(c.ok for c in ends):
         return None
     return "SRV", d.srv_name, ", ".join(targets), all(t in EXO_AUTODISCOVER for t in targets)
 
@@ -169,12 +171,8 @@ def cutover_ttl(dns_records):
     failures = Failures()
     for d in dns_records:
         checked = [("MX", d.domain, d.mx)]
-        if failures.add(d.domain, d.cname):
-            pass
-        elif d.cname.ok:  # the record changed at cutover is the name's own, not its target's
-            checked.append(("CNAME", d.autodiscover, d.cname))
-        else:
-            checked.append(("A", d.autodiscover, d.a))
+        if not failures.add(d.domain, d.cname):  # the record changed at cutover is the name's own
+            checked.append(("CNAME", d.autodiscover, d.cname) if d.cname.ok else ("A", d.autodiscover, d.a))
         checked.append(("SRV", d.srv_name, d.srv))
         for kind, owner, ans in checked:
             if failures.add(d.domain, ans) or not ans.ok or ans.ttl is None:
@@ -244,10 +242,10 @@ def complete_routing(dns_records, dns_chains):
             now, value = f"is a CNAME to {' -> '.join(chain.names[1:])}", chain.names[1]
         elif chain.ok:
             now, value = f"is an A record ({', '.join(chain.records)})", None
-        elif d.srv_targets():
+        elif d.srv_targets():  # an SRV record alone (else no Autodiscover record at all: PF311's finding)
             now, value = ("does not exist" if chain.status == "nxdomain" else "has no CNAME record"), None
         else:
-            continue  # no Autodiscover record at all: PF311's finding
+            continue
         yield Problem(f"{d.autodiscover} {now}, not a CNAME to autodiscover.outlook.com", domain=d.domain,
                       record="CNAME", value=value, suggested_value="autodiscover.outlook.com",
                       fix=f"Make {d.autodiscover} a CNAME to autodiscover.outlook.com.")
