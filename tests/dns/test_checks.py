@@ -261,6 +261,25 @@ def test_pf322_an_include_the_zone_files_cannot_resolve_is_one_finding(h, tmp_pa
     assert "(fabrikam.com, litware.com)" in f.message
 
 
+def test_pf322_offline_include_through_the_cli_is_one_finding_not_an_errored_check(h, tmp_path, capsys):
+    import json
+
+    from preflight.cli import main
+
+    zones = _spf_zones(tmp_path, ("mail.fabrikam.com", "v=spf1 include:zohomail.com ~all"),
+                       ("mail.litware.com", "v=spf1 mx -all"))
+    batch = tmp_path / "wave1.csv"
+    batch.write_text("EmailAddress\nann@fabrikam.com\nbob@litware.com\n")
+    code = main([str(batch), "--zone-file", zones[0], "--zone-file", zones[1], "--stage", "migrating",
+                 "--select", "PF322", "--format", "json"])
+    out, err = capsys.readouterr()
+    report = json.loads(out)
+    assert code == 1 and "errored" not in err
+    assert [c["status"] for c in report["checks"]] == ["failed"]
+    assert [(f["location"]["domain"], f["value"]) for f in report["findings"]] == [
+        ("litware.com", "v=spf1 mx -all"), ("fabrikam.com", "zohomail.com")]
+
+
 def test_pf322_evaluates_only_what_the_rule_needs(h, tmp_path):
     # a direct include of Exchange Online settles it: the other include is never looked up
     zones = _spf_zones(tmp_path, ("mail.fabrikam.com", "v=spf1 include:zohomail.com include:spf.protection.outlook.com -all"),
