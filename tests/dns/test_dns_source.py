@@ -13,7 +13,8 @@ from preflight.checks.dns.common import (
 )
 from preflight.registry import SourceError
 from preflight.sources import dns as dnssrc
-from preflight.sources.dns import MX, NOANSWER, NXDOMAIN, OK, SRV, Answer, ZoneSource
+from preflight.sources.dns import MX, NOANSWER, NXDOMAIN, OK, SRV, Answer
+from preflight.sources.dns_zone import ZoneSource, zone_origin
 
 
 @pytest.mark.parametrize(
@@ -74,14 +75,14 @@ def test_parse_nameserver_rejects(spec):
      ("Contoso.COM", "contoso.com"), ("zone.txt", None)],
 )
 def test_zone_origin_from_the_file_name(name, expected):
-    assert dnssrc.zone_origin(name, "@ IN SOA a b 1 2 3 4 5\n") == expected
+    assert zone_origin(name, "@ IN SOA a b 1 2 3 4 5\n") == expected
 
 
 def test_zone_origin_line_wins(h):
-    assert dnssrc.zone_origin("whatever.zone", "; x\n$TTL 300\n$ORIGIN Fabrikam.com.\n") == "fabrikam.com"
+    assert zone_origin("whatever.zone", "; x\n$TTL 300\n$ORIGIN Fabrikam.com.\n") == "fabrikam.com"
     # a $ORIGIN after the first record names a subdomain, not the zone
     text = "$TTL 300\n@ IN SOA ns1 h 1 2 3 4 5\n$ORIGIN _msdcs.contoso.com.\n"
-    assert dnssrc.zone_origin("contoso.com.dns", text) == "contoso.com"
+    assert zone_origin("contoso.com.dns", text) == "contoso.com"
 
 
 def test_windows_dns_server_file_without_origin(tmp_path):

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from preflight.sources import dns as dnssrc
+from preflight.sources.dns_zone import ZoneSource
 
 ALL = ["adatum.com", "woodgrovebank.com", "contoso.com", "fabrikam.com", "litware.com", "northwindtraders.com",
        "proseware.com"]
@@ -123,7 +124,7 @@ def test_live_chains_equal_zone_file_chains(h, bind_server):
         return name == "autodiscover.outlook.com"
 
     live = follow(dnssrc.LiveSource([(bind_server.host, bind_server.port)], lifetime=3), h.CHAINS, known=known)
-    offline = follow(dnssrc.ZoneSource(h.ZONE_FILES), h.CHAINS, known=known)
+    offline = follow(ZoneSource(h.ZONE_FILES), h.CHAINS, known=known)
     assert live == offline
     assert {c.status for c in live.values()} == {"ok", "loop", "nxdomain", "noanswer"}
 
@@ -134,7 +135,7 @@ def test_live_answers_equal_zone_file_answers(h, bind_server):
     queries += [("a.www.litware.com", "A"), ("www.litware.com", "A"), ("_tcp.contoso.com", "SRV"),
                 ("nope.contoso.com", "MX"), ("_autodiscover._tcp.contoso.com", "SRV")]
     live = dnssrc.LiveSource([(bind_server.host, bind_server.port)], lifetime=3).lookup(queries)
-    offline = dnssrc.ZoneSource(h.ZONE_FILES).lookup(queries)
+    offline = ZoneSource(h.ZONE_FILES).lookup(queries)
     assert live == offline
     assert {a.status for a in live.values()} == {"ok", "noanswer", "nxdomain"}
 
