@@ -19,6 +19,20 @@ ZONE_FILES = sorted(ZONES_DIR.glob("*.zone"))
 #: Scenario zones: name -> zone file. wingtiptoys.com does not load (CNAME and other data).
 ZONES = {p.name[: -len(".zone")]: p for p in ZONE_FILES}
 BROKEN = ("wingtiptoys.com",)
+#: Chains in the scenario zones, followed to A or AAAA: name -> (status, names on the way).
+CHAINS = {
+    "autodiscover.fourthcoffee.com": ("loop", ["autodiscover.fourthcoffee.com", "ad2.fourthcoffee.com",
+                                               "autodiscover.fourthcoffee.com"]),
+    "autodiscover.cohovineyard.com": ("loop", ["autodiscover.cohovineyard.com"] * 2),
+    "autodiscover.margiestravel.com": ("ok", ["autodiscover.margiestravel.com", "ad.margiestravel.com",
+                                              "web.margiestravel.com"]),
+    "mx1.lucernepublishing.com": ("loop", ["mx1.lucernepublishing.com", "mx2.lucernepublishing.com",
+                                           "mx1.lucernepublishing.com"]),
+    "mx3.lucernepublishing.com": ("nxdomain", ["mx3.lucernepublishing.com"]),
+    "owa.lucernepublishing.com": ("noanswer", ["owa.lucernepublishing.com"]),
+    "autodiscover.adatum.com": ("ok", ["autodiscover.adatum.com", "autodiscover.outlook.com"]),
+    "mail.contoso.com": ("ok", ["mail.contoso.com"]),
+}
 
 
 def batch(*domains: str, name: str = "batch.csv"):
@@ -85,6 +99,7 @@ class Helpers:
     ZONES_DIR = ZONES_DIR
     ZONE_FILES = ZONE_FILES
     ZONES = ZONES
+    CHAINS = CHAINS
     batch = staticmethod(batch)
     run = staticmethod(run)
     zone_config = staticmethod(zone_config)

@@ -150,6 +150,41 @@ def test_pf311_autodiscover(h):
     assert [f.domain for f in h.findings(report, "PF311")] == ["litware.com"]
 
 
+@pytest.mark.parametrize("domain", ["fourthcoffee.com", "cohovineyard.com"])
+def test_pf311_a_cname_loop_is_a_finding_not_a_pass(h, domain):
+    # Issue 15 item 14: PF311 passed and PF330 said "points on-premises, as expected".
+    report = h.run([domain], h.zone_config(stage="migrating"), select=["PF311", "PF330", "PF331"])
+    (f,) = h.findings(report, "PF311")
+    assert f.domain == domain and f"autodiscover.{domain} does not resolve: CNAME loop (" in f.message
+    assert h.result(report, "PF311").status.value == "failed"
+    assert [f.record for f in h.findings(report, "PF330")] == ["MX"]  # nothing said about Autodiscover
+    assert h.result(report, "PF331").status.value == "passed"
+    assert report.exit_code() == 1
+
+
+def test_mx_hosts_and_srv_targets_are_followed_to_an_address(h):
+    report = h.run(["lucernepublishing.com", "contoso.com", "adatum.com"], h.zone_config(), select=["PF310", "PF311"])
+    mx = {f.value: f.message for f in h.findings(report, "PF310")}
+    assert set(mx) == {"mx1.lucernepublishing.com", "mx3.lucernepublishing.com"}
+    assert "CNAME loop (mx1.lucernepublishing.com -> mx2.lucernepublishing.com -> mx1" in mx["mx1.lucernepublishing.com"]
+    assert "does not exist (NXDOMAIN)" in mx["mx3.lucernepublishing.com"]
+    (srv,) = h.findings(report, "PF311")
+    assert srv.record == "SRV" and srv.value == "owa.lucernepublishing.com" and "no A or AAAA record" in srv.message
+
+
+def test_a_chain_that_leaves_the_zone_files_is_said_once(h, tmp_path):
+    zone = tmp_path / "fabrikam.com.zone"
+    zone.write_text("$TTL 300\n@ IN SOA ns1 h 1 2 3 4 5\n@ IN NS ns1\nns1 IN A 127.0.0.1\n"
+                    "@ IN MX 10 mx.filter.example.net.\nautodiscover IN CNAME mail.contoso.net.\n")
+    report = h.run(["fabrikam.com"], {"zone_files": [str(zone)], "stage": "migrating"},
+                   select=["PF310", "PF311", "PF330"])
+    (mx,) = h.findings(report, "PF310")
+    (ad,) = h.findings(report, "PF311")
+    assert mx.value == "mx.filter.example.net" and ad.value == "mail.contoso.net"
+    assert all("cannot tell offline" in f.message for f in (mx, ad))
+    assert [f.record for f in h.findings(report, "PF330")] == ["MX"]
+
+
 def test_pf340_outlook_anywhere_host(h):
     report = h.run(["contoso.com"], h.zone_config(outlook_anywhere_host="owa.contoso.com"), select=["PF340"])
     (f,) = h.findings(report, "PF340")
@@ -192,12 +227,80 @@ def test_pf322_without_stage_applies_where_mx_points_to_exchange_online(h):
     assert h.result(report, "PF322").status.value == "passed"
 
 
-def test_pf322_include_out_of_the_zone_files_errors_rather_than_passes(h):
+def test_pf322_include_out_of_the_zone_files_is_said_once_not_an_error_of_the_check(h):
     report = h.run(["relecloud.com", "litware.com"], h.zone_config(stage="migrating"), select=["PF322"])
     res = h.result(report, "PF322")
-    assert res.status.value == "errored"
-    assert "relecloud.com" in res.reason and "_spf.elsewhere.net" in res.reason and "litware" not in res.reason
-    assert [f.domain for f in h.findings(report, "PF322")] == ["litware.com"]
+    assert res.status.value == "failed"  # never passed: offline, what the include authorizes is unknown
+    litware, unknown = h.findings(report, "PF322")
+    assert (unknown.domain, unknown.value) == ("relecloud.com", "_spf.elsewhere.net")
+    assert "cannot tell offline" in unknown.message and "none of the zone files" in unknown.message
+    assert litware.domain == "litware.com" and "does not include" in litware.message
+
+
+def _spf_zones(tmp_path, *records):
+    """Zone files of fabrikam.com and litware.com with the SPF records given."""
+    paths = []
+    for domain, (mx, spf) in zip(("fabrikam.com", "litware.com"), records, strict=True):
+        path = tmp_path / f"{domain}.zone"
+        path.write_text(f"$TTL 300\n@ IN SOA ns1 h 1 2 3 4 5\n@ IN NS ns1\nns1 IN A 127.0.0.1\n"
+                        f"@ IN MX 10 {mx}.\nmail IN A 192.0.2.1\n@ IN TXT \"{spf}\"\n")
+        paths.append(str(path))
+    return paths
+
+
+@pytest.mark.parametrize("stage", ["migrating", "cutover", "complete"])
+def test_pf322_an_include_the_zone_files_cannot_resolve_is_one_finding(h, tmp_path, stage):
+    # Issue 18 item 4: "v=spf1 include:zohomail.com ~all" with --zone-file errored the whole check.
+    zones = _spf_zones(tmp_path, ("mail.fabrikam.com", "v=spf1 include:zohomail.com ~all"),
+                       ("mail.litware.com", "v=spf1 mx include:zohomail.com -all"))
+    report = h.run(["fabrikam.com", "litware.com"], {"zone_files": zones, "stage": stage}, select=["PF322"])
+    res = h.result(report, "PF322")
+    assert res.status.value == "failed"
+    (f,) = h.findings(report, "PF322")  # once, for both domains
+    assert f.value == "zohomail.com" and f.domain == "fabrikam.com" and f.related == ({"domain": "litware.com"},)
+    assert "(fabrikam.com, litware.com)" in f.message
+
+
+def test_pf322_offline_include_through_the_cli_is_one_finding_not_an_errored_check(h, tmp_path, capsys):
+    import json
+
+    from preflight.cli import main
+
+    zones = _spf_zones(tmp_path, ("mail.fabrikam.com", "v=spf1 include:zohomail.com ~all"),
+                       ("mail.litware.com", "v=spf1 mx -all"))
+    batch = tmp_path / "wave1.csv"
+    batch.write_text("EmailAddress\nann@fabrikam.com\nbob@litware.com\n")
+    code = main([str(batch), "--zone-file", zones[0], "--zone-file", zones[1], "--stage", "migrating",
+                 "--select", "PF322", "--format", "json"])
+    out, err = capsys.readouterr()
+    report = json.loads(out)
+    assert code == 1 and "errored" not in err
+    assert [c["status"] for c in report["checks"]] == ["failed"]
+    assert [(f["location"]["domain"], f["value"]) for f in report["findings"]] == [
+        ("litware.com", "v=spf1 mx -all"), ("fabrikam.com", "zohomail.com")]
+
+
+def test_pf322_evaluates_only_what_the_rule_needs(h, tmp_path):
+    # a direct include of Exchange Online settles it: the other include is never looked up
+    zones = _spf_zones(tmp_path, ("mail.fabrikam.com", "v=spf1 include:zohomail.com include:spf.protection.outlook.com -all"),
+                       ("mail.litware.com", "v=spf1 include:spf.protection.outlook.com -all"))
+    report = h.run(["fabrikam.com", "litware.com"], {"zone_files": zones, "stage": "migrating"}, select=["PF322"])
+    assert h.result(report, "PF322").status.value == "passed"
+    assert report.inputs[-1]["queries"] == 10
+    # no stage and no MX to Exchange Online: PF322 does not apply, and the include is not looked up
+    zones = _spf_zones(tmp_path, ("mail.fabrikam.com", "v=spf1 include:zohomail.com ~all"),
+                       ("mail.litware.com", "v=spf1 mx -all"))
+    report = h.run(["fabrikam.com", "litware.com"], {"zone_files": zones}, select=["PF322"])
+    assert h.result(report, "PF322").status.value == "skipped"
+    assert report.inputs[-1]["queries"] == 10  # MX, TXT, autodiscover CNAME and A, SRV of each domain
+
+
+def test_pf322_an_spf_include_loop_is_reported(h, tmp_path):
+    zones = _spf_zones(tmp_path, ("x.mail.protection.outlook.com", "v=spf1 include:litware.com -all"),
+                       ("mail.litware.com", "v=spf1 include:fabrikam.com -all"))
+    report = h.run(["fabrikam.com"], {"zone_files": zones}, select=["PF322"])
+    (f,) = h.findings(report, "PF322")
+    assert "SPF include loop (fabrikam.com -> litware.com -> fabrikam.com)" in f.message
 
 
 # --------------------------------------------------------------------------- stages
@@ -240,12 +343,25 @@ def test_pf333_complete(h):
     domains = ["adatum.com", "woodgrovebank.com", "contoso.com", "northwindtraders.com", "litware.com"]
     report = h.run(domains, h.zone_config(stage="complete"), select=["PF333"])
     found = {(f.domain, f.record): f for f in h.findings(report, "PF333")}
+    # litware.com has no Autodiscover record at all: that is PF311's finding, not PF333's too
     assert set(found) == {("contoso.com", "MX"), ("contoso.com", "CNAME"), ("northwindtraders.com", "MX"),
-                          ("northwindtraders.com", "CNAME"), ("litware.com", "MX"), ("litware.com", "CNAME")}
+                          ("northwindtraders.com", "CNAME"), ("litware.com", "MX")}
     assert found[("contoso.com", "MX")].suggested_value == "contoso-com.mail.protection.outlook.com"
     assert "on-premises (mail.contoso.com, mail2.contoso.com)" in found[("contoso.com", "MX")].message
     assert "is an A record" in found[("northwindtraders.com", "CNAME")].message
-    assert "does not exist" in found[("litware.com", "CNAME")].message
+
+
+def test_a_missing_autodiscover_record_is_reported_once_at_complete(h):
+    # Issue 18 item 5: PF311 and PF333 both reported it.
+    report = h.run(["litware.com", "margiestravel.com"], h.zone_config(stage="complete"), select=["PF3"])
+    about = [(f.code, f.domain) for f in report.findings if f.record == "CNAME"]
+    assert about == [("PF311", "litware.com"), ("PF333", "margiestravel.com")]
+    assert [(f.code, f.domain) for f in report.findings if f.record == "MX"] == [
+        ("PF310", "margiestravel.com"), ("PF333", "litware.com")]  # no MX at all: PF310's alone
+    # at stage complete they say what the record should be, as PF333 does
+    assert h.findings(report, "PF310")[0].suggested_value == "margiestravel-com.mail.protection.outlook.com"
+    assert h.findings(report, "PF311")[0].suggested_value == "autodiscover.outlook.com"
+    assert "ad.margiestravel.com -> web.margiestravel.com" in h.findings(report, "PF333")[-1].message
 
 
 # --------------------------------------------------------------------------- failures

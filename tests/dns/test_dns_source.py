@@ -13,7 +13,8 @@ from preflight.checks.dns.common import (
 )
 from preflight.registry import SourceError
 from preflight.sources import dns as dnssrc
-from preflight.sources.dns import MX, NOANSWER, NXDOMAIN, OK, SRV, Answer, ZoneSource
+from preflight.sources.dns import MX, NOANSWER, NXDOMAIN, OK, SRV, Answer
+from preflight.sources.dns_zone import ZoneSource, zone_origin
 
 
 @pytest.mark.parametrize(
@@ -74,14 +75,14 @@ def test_parse_nameserver_rejects(spec):
      ("Contoso.COM", "contoso.com"), ("zone.txt", None)],
 )
 def test_zone_origin_from_the_file_name(name, expected):
-    assert dnssrc.zone_origin(name, "@ IN SOA a b 1 2 3 4 5\n") == expected
+    assert zone_origin(name, "@ IN SOA a b 1 2 3 4 5\n") == expected
 
 
 def test_zone_origin_line_wins(h):
-    assert dnssrc.zone_origin("whatever.zone", "; x\n$TTL 300\n$ORIGIN Fabrikam.com.\n") == "fabrikam.com"
+    assert zone_origin("whatever.zone", "; x\n$TTL 300\n$ORIGIN Fabrikam.com.\n") == "fabrikam.com"
     # a $ORIGIN after the first record names a subdomain, not the zone
     text = "$TTL 300\n@ IN SOA ns1 h 1 2 3 4 5\n$ORIGIN _msdcs.contoso.com.\n"
-    assert dnssrc.zone_origin("contoso.com.dns", text) == "contoso.com"
+    assert zone_origin("contoso.com.dns", text) == "contoso.com"
 
 
 def test_windows_dns_server_file_without_origin(tmp_path):
@@ -148,16 +149,73 @@ def test_long_txt_strings_are_joined(tmp_path):
     assert ans.records == ("v=spf1 include:spf.protection.outlook.com -all",)
 
 
+def _txt(name, *records, status=OK):
+    from preflight.sources.dns_chain import Chain
+
+    return Chain(name, ("TXT",), (name,), end=(Answer(name, "TXT", status, records),), status=status)
+
+
 def test_spf_parsing():
     assert spf_targets("v=spf1 mx +include:A.com ?include:b.com include:%{d}.x -all redirect=c.com.") == [
         "a.com", "c.com"]
-    ok = Answer("b.com", "TXT", OK, ("v=spf1 include:spf.protection.outlook.com -all",))
-    assert spf_authorizes_exo(["v=spf1 include:b.com -all"], {"b.com": ok}) == (True, [])
-    assert spf_authorizes_exo(["v=spf1 mx -all"], {}) == (False, [])
-    found, failed = spf_authorizes_exo(["v=spf1 include:b.com -all"], {})
-    assert found is None and failed[0].name == "b.com"
-    loop = Answer("b.com", "TXT", OK, ("v=spf1 include:b.com -all",))
-    assert spf_authorizes_exo(["v=spf1 include:b.com -all"], {"b.com": loop}) == (False, [])
+    ok = _txt("b.com", "v=spf1 include:spf.protection.outlook.com -all")
+    assert spf_authorizes_exo("d.com", ["v=spf1 include:b.com -all"], {"b.com": ok}).found
+    no = spf_authorizes_exo("d.com", ["v=spf1 mx -all"], {})
+    assert not no.found and not no.failed and not no.unknown and not no.problems
+    missing = spf_authorizes_exo("d.com", ["v=spf1 include:b.com -all"], {})
+    assert not missing.found and missing.failed[0].name == "b.com"
+
+
+def test_spf_include_loops_are_reported_not_passed():
+    # b.com includes itself; c.com includes the domain being checked: both are SPF permerrors
+    loop = _txt("b.com", "v=spf1 include:b.com -all")
+    res = spf_authorizes_exo("d.com", ["v=spf1 include:b.com -all"], {"b.com": loop})
+    assert not res.found and res.problems == ["SPF include loop (d.com -> b.com -> b.com): SPF fails (permerror)"]
+    back = _txt("c.com", "v=spf1 include:d.com -all")
+    res = spf_authorizes_exo("d.com", ["v=spf1 include:c.com -all"], {"c.com": back})
+    assert "d.com -> c.com -> d.com" in res.problems[0]
+
+
+def test_spf_include_outside_the_zone_files_is_unknown_and_a_direct_include_settles_it(h, tmp_path):
+    from preflight.sources.dns_chain import follow
+
+    src = ZoneSource(h.ZONE_FILES)
+    chains = follow(src, ["zohomail.com"], ("TXT",))
+    res = spf_authorizes_exo("d.com", ["v=spf1 include:zohomail.com ~all"], chains)
+    assert not res.found and not res.failed and [c.target for c in res.unknown] == ["zohomail.com"]
+    res = spf_authorizes_exo("d.com", ["v=spf1 include:zohomail.com include:spf.protection.outlook.com ~all"], chains)
+    assert res.found
+
+
+def test_follow_goes_to_the_end_of_each_chain_in_zone_files(h):
+    from preflight.sources.dns_chain import follow
+
+    src = ZoneSource(h.ZONE_FILES)
+    chains = follow(src, [*h.CHAINS, "mail.elsewhere.net", "autodiscover.wingtiptoys.com"],
+                    known=lambda n: n == "autodiscover.outlook.com")
+    assert {n: (c.status, list(c.names)) for n, c in chains.items() if n in h.CHAINS} == h.CHAINS
+    assert chains["autodiscover.adatum.com"].known and not chains["autodiscover.adatum.com"].end
+    assert chains["autodiscover.margiestravel.com"].records == ("198.51.100.95",)
+    assert chains["autodiscover.fourthcoffee.com"].why() == (
+        "CNAME loop (autodiscover.fourthcoffee.com -> ad2.fourthcoffee.com -> autodiscover.fourthcoffee.com)")
+    assert chains["mail.elsewhere.net"].status == "unknown"  # the files cannot tell
+    assert chains["autodiscover.wingtiptoys.com"].status == "error"  # its zone does not load
+    assert "does not load" in chains["autodiscover.wingtiptoys.com"].why()
+    # each hop once: CNAME and the wanted types per name, answers cached in the source
+    before = src.queries
+    assert follow(src, h.CHAINS, known=lambda n: n == "autodiscover.outlook.com") == {n: chains[n] for n in h.CHAINS}
+    assert src.queries == before
+
+
+def test_follow_bounds_a_long_chain(tmp_path):
+    from preflight.sources.dns_chain import MAX_ALIASES, follow
+
+    zone = tmp_path / "relecloud.com.zone"
+    hops = "".join(f"h{i} IN CNAME h{i + 1}\n" for i in range(20))
+    zone.write_text(f"$TTL 300\n@ IN SOA ns1 h 1 2 3 4 5\n@ IN NS ns1\nns1 IN A 127.0.0.1\n{hops}h20 IN A 192.0.2.1\n")
+    (chain,) = follow(ZoneSource([zone]), ["h0.relecloud.com"]).values()
+    assert chain.status == "loop" and len(chain.aliases) == MAX_ALIASES + 1
+    assert chain.why().startswith(f"more than {MAX_ALIASES} CNAME records in a row")
 
 
 def _domain(mx_ttl, authoritative):

@@ -24,8 +24,9 @@ Live
     in its cache, not the TTL configured on the zone (see ``Answer.authoritative``).
 
 Zone files
-    :class:`ZoneSource`: RFC 1035 master files (BIND, ``dnscmd /ZoneExport``,
-    Windows DNS ``%SystemRoot%\\System32\\dns\\*.dns``), read with
+    :class:`preflight.sources.dns_zone.ZoneSource`: RFC 1035 master files
+    (BIND, ``dnscmd /ZoneExport``, Windows DNS
+    ``%SystemRoot%\\System32\\dns\\*.dns``), read with
     ``dns.zone``. The zone's origin is its ``$ORIGIN`` line or, without one,
     the file name (``contoso.com.zone``, ``contoso.com.dns``, ``db.contoso.com``).
     Look-ups follow what an authoritative server answers: NXDOMAIN, NODATA for
@@ -33,6 +34,12 @@ Zone files
     that does not load fails the names of its zone only (as BIND serves its
     other zones and answers SERVFAIL for a zone it could not load); a name
     outside every file is a failure too (the files cannot tell).
+
+Chains
+    A resolver follows CNAME records for you and hides the chain (a loop
+    comes back as SERVFAIL). The checks that need a host to resolve read it
+    through :func:`preflight.sources.dns_chain.follow`, which asks hop by hop
+    on either source and says where each chain ended and why.
 
 dnspython is imported only when a source is built or queried, never when
 preflight or its checks are imported.
@@ -46,7 +53,6 @@ import re
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from ..registry import SourceError
@@ -98,7 +104,9 @@ class Answer:
     order a server sends them in. ``ttl`` is the TTL of the record set;
     ``authoritative`` is false when the answer came from a cache (the AA flag
     was not set), so ``ttl`` is what remains of the cached copy. ``error`` says
-    why a failed query failed (``status == "error"``).
+    why a failed query failed (``status == "error"``); ``outside`` marks a
+    failure that only says the name is in none of the zone files given (the
+    files cannot tell: offline, a chain that leaves them cannot be followed).
     """
 
     name: str
@@ -108,6 +116,7 @@ class Answer:
     ttl: int | None = None
     authoritative: bool = True
     error: str | None = None
+    outside: bool = False
 
     @property
     def ok(self) -> bool:
@@ -358,7 +367,7 @@ class LiveSource(_Cached):
 
         workers = max(1, min(self.max_workers, len(queries)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="preflight-dns") as pool:
-            return dict(zip(queries, pool.map(lambda q: self._query(*q), queries)))
+            return dict(zip(queries, pool.map(lambda q: self._query(*q), queries), strict=True))
 
     def _query(self, name: str, rdtype: str) -> Answer:
         import dns.exception
@@ -417,191 +426,9 @@ def _server_errors(exc: Any) -> str:
             where = f"{m[1]}:{m[2]}" if ":" not in m[1] else f"[{m[1]}]:{m[2]}"
         elif port and f":{port}" not in where:
             where = f"{where}:{port}"
-        if response is not None:
-            what = dns.rcode.to_text(response.rcode())
-        else:
-            what = str(error)
+        what = dns.rcode.to_text(response.rcode()) if response is not None else str(error)
         parts.append(f"{what} from {where}")
     return "; ".join(dict.fromkeys(parts))
-
-
-# --------------------------------------------------------------------------- zone files
-
-_ORIGIN_RE = re.compile(r"^\$ORIGIN\s+(\S+)", re.IGNORECASE)
-_ZONE_SUFFIXES = (".zone", ".dns", ".db", ".txt", ".hosts")
-
-
-def zone_origin(path: str | os.PathLike[str], text: str | None) -> str | None:
-    """The zone a master file describes: a ``$ORIGIN`` before its first record,
-    else its file name (a later ``$ORIGIN`` names a subdomain, e.g. ``_msdcs``)."""
-    for line in (text or "").splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith(";"):
-            continue
-        m = _ORIGIN_RE.match(stripped)
-        if m:
-            return normalize_host(m[1])
-        if not stripped.startswith("$"):
-            break
-    name = Path(path).name.lower()
-    for suffix in _ZONE_SUFFIXES:
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    name = name.removeprefix("db.")
-    return normalize_domain(name)
-
-
-@dataclass
-class _Zone:
-    origin: str
-    path: str
-    zone: Any = None
-    error: str | None = None
-    ents: frozenset[Any] = frozenset()
-
-
-class ZoneSource(_Cached):
-    """Answers from zone files, as the zones' authoritative server would.
-
-    Raises:
-        SourceError: a file whose zone cannot be told (no ``$ORIGIN`` and a file
-            name that is not a domain), or two files for one zone.
-    """
-
-    def __init__(self, paths: Iterable[str | os.PathLike[str]]):
-        super().__init__()
-        self.paths = [os.fspath(p) for p in paths]
-        self.zones: dict[str, _Zone] = {}
-        for path in self.paths:
-            z = _load_zone(path)
-            if z.origin in self.zones:
-                raise SourceError(f"two zone files for {z.origin}: {self.zones[z.origin].path} and {path}")
-            self.zones[z.origin] = z
-
-    def _fetch(self, queries: list[tuple[str, str]]) -> dict[tuple[str, str], Answer]:
-        return {q: self._answer(*q) for q in queries}
-
-    def _zone_for(self, name: str) -> _Zone | None:
-        labels = name.split(".")
-        for i in range(len(labels)):
-            z = self.zones.get(".".join(labels[i:]))
-            if z is not None:
-                return z
-        return None
-
-    def _answer(self, name: str, rdtype: str) -> Answer:
-        import dns.name
-        import dns.rdataclass
-        import dns.rdatatype
-
-        want = dns.rdatatype.from_text(rdtype)
-        cname = dns.rdatatype.CNAME
-        current = name
-        for _ in range(9):  # CNAME chain, as resolvers bound it
-            z = self._zone_for(current)
-            if z is None:
-                if current != name:  # a CNAME out of the files: the server answers the CNAME only
-                    return Answer(name, rdtype, NOANSWER)
-                return Answer(name, rdtype, ERROR, error=f"{name} is in none of the zone files given "
-                                                         f"({_some(sorted(self.zones))})")
-            if z.error is not None:
-                return Answer(name, rdtype, ERROR, error=z.error)
-            qname = dns.name.from_text(current)
-            node = z.zone.get_node(qname)
-            if node is None:
-                if qname in z.ents:
-                    return Answer(name, rdtype, NOANSWER)
-                node = _wildcard(z, qname)
-                if node is None:
-                    return Answer(name, rdtype, NXDOMAIN) if current == name else Answer(name, rdtype, NOANSWER)
-            rds = node.get_rdataset(dns.rdataclass.IN, want)
-            if rds is not None:
-                return Answer(name, rdtype, OK, _records(rds), int(rds.ttl), True)
-            alias = node.get_rdataset(dns.rdataclass.IN, cname)
-            if alias is None or want == cname:
-                return Answer(name, rdtype, NOANSWER)
-            current = _host(alias[0].target)
-        return Answer(name, rdtype, ERROR, error=f"CNAME loop at {name}")
-
-    def describe(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": "dns", "mode": "zone-files", "paths": list(self.paths),
-                               "zones": sorted(self.zones), "queries": self.queries}
-        broken = {z.origin: z.error for z in self.zones.values() if z.error}
-        if broken:
-            out["errors"] = broken
-        return out
-
-
-def _some(names: list[str], n: int = 3) -> str:
-    if not names:
-        return "no zone"
-    more = f" and {len(names) - n} more" if len(names) > n else ""
-    return ", ".join(names[:n]) + more
-
-
-def _wildcard(z: _Zone, qname: Any) -> Any:
-    """The wildcard node that matches ``qname`` (RFC 4592), or ``None``."""
-    import dns.name
-
-    origin = dns.name.from_text(z.origin)
-    encloser = qname.parent()
-    while True:
-        if z.zone.get_node(encloser) is not None or encloser in z.ents:
-            return z.zone.get_node(dns.name.Name((b"*",) + encloser.labels))
-        if encloser == origin or encloser == dns.name.root:
-            return None
-        encloser = encloser.parent()
-
-
-def _load_zone(path: str) -> _Zone:
-    import dns.exception
-    import dns.zone
-
-    text: str | None = None
-    read_error = None
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-        text = _decode(data)
-    except OSError as exc:
-        read_error = f"cannot read zone file {path}: {exc.strerror or exc}"
-    except UnicodeDecodeError as exc:
-        read_error = f"zone file {path} is not UTF-8 text (byte offset {exc.start})"
-    origin = zone_origin(path, text)
-    if origin is None:
-        raise SourceError(f"cannot tell which zone {path} holds: add a $ORIGIN line, or name it <domain>.zone")
-    if read_error:
-        return _Zone(origin, path, error=read_error)
-    assert text is not None
-    try:
-        zone = dns.zone.from_text(text, origin=origin + ".", relativize=False,
-                                  filename=path, allow_include=False)
-    except dns.exception.DNSException as exc:
-        detail = str(exc) or type(exc).__name__
-        if path not in detail:
-            detail = f"{path}: {detail}"
-        return _Zone(origin, path, error=f"zone file does not load: {detail}")
-    apex = zone.origin
-    assert apex is not None  # from_text sets it or raises
-    origin = normalize_host(apex.to_text())
-    ents = set()
-    for name in zone.nodes:
-        parent = name.parent() if name != apex else None
-        while parent is not None and parent != apex and parent.is_subdomain(apex):
-            ents.add(parent)
-            parent = parent.parent()
-    return _Zone(origin, path, zone, ents=frozenset(ents))
-
-
-def _decode(data: bytes) -> str:
-    import codecs
-
-    for bom, codec in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                       (codecs.BOM_UTF16_BE, "utf-16")):
-        if data.startswith(bom):
-            return data.decode(codec)
-    return data.decode("utf-8")
 
 
 # --------------------------------------------------------------------------- from config
@@ -686,6 +513,7 @@ def source_from_config(config: Any) -> DnsSource:
         preflight.config.ConfigError: a bad ``[dns]`` table.
     """
     from ..registry import Missing
+    from .dns_zone import ZoneSource
 
     opts = dns_options(config)
     if opts.get("zone_files"):

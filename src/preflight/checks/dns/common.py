@@ -8,10 +8,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ...registry import Missing, SourceError
+from ...registry import Missing, Problem, SourceError
 
 if TYPE_CHECKING:
     from ...sources.dns import Answer, DomainUse
+    from ...sources.dns_chain import Chain
 
 EXCHANGE_ONLINE = "Exchange Online"
 ON_PREMISES = "on-premises"
@@ -44,6 +45,12 @@ def is_verification_mx(host: str) -> bool:
 
 def is_verification_txt(text: str) -> bool:
     return bool(_VERIFY_TXT_RE.match(text))
+
+
+def is_microsoft_host(host: str) -> bool:
+    """An Exchange Online MX or Autodiscover host: a chain that reaches it ends
+    there (its records are Microsoft's, not the organization's to check)."""
+    return host in EXO_AUTODISCOVER or any(host.endswith(s) for s in EXO_MX_SUFFIXES)
 
 
 def within(host: str, domain: str) -> bool:
@@ -82,6 +89,10 @@ class DomainDns:
     def srv_name(self) -> str:
         return f"_autodiscover._tcp.{self.domain}"
 
+    def srv_targets(self) -> list[str]:
+        """The hosts of the ``_autodiscover._tcp`` SRV records (not ``.``: "no service")."""
+        return [s.host for s in self.srv.records if s.host != "."] if self.srv.ok else []
+
     def mail_mx(self) -> list[tuple[int, str]]:
         """MX records that route mail (not the verification MX, not a null MX)."""
         return [(m.preference, m.host) for m in self.mx.records if m.host != "." and not is_verification_mx(m.host)]
@@ -98,13 +109,22 @@ class DnsRecords:
     domains: dict[str, DomainDns]
     stage: str | None = None
     org_domains: frozenset[str] = frozenset()
-    spf_lookups: dict[str, Answer] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[DomainDns]:
         return iter(self.domains.values())
 
     def classify(self, host: str) -> str:
         return classify_mx(host, self.org_domains)
+
+    def mail_via_exo(self, d: DomainDns) -> bool | None:
+        """Whether mail of ``d`` flows through Exchange Online: a stage is given (a
+        staged migration is under way: migrated mailboxes send from it) or an MX
+        record points to it. ``None`` when the MX look-up failed and no stage is given."""
+        if self.stage is not None:
+            return True
+        if d.mx.failed:
+            return None
+        return any(self.classify(h) == EXCHANGE_ONLINE for _, h in (d.mail_mx() if d.mx.ok else ()))
 
     def require_stage(self, stage: str) -> None:
         """Raise Missing unless the configured stage is ``stage``."""
@@ -143,12 +163,54 @@ class Failures:
             for a in answers.values():
                 by_error.setdefault(a.error or "failed", []).append(f"{a.rdtype} {a.name}")
         parts = []
-        for error, queries in by_error.items():
-            queries = list(dict.fromkeys(queries))
+        for error, asked in by_error.items():
+            queries = list(dict.fromkeys(asked))
             shown = ", ".join(queries[:4])
             more = f" and {len(queries) - 4} more" if len(queries) > 4 else ""
             parts.append(f"{error} ({shown}{more})")
         raise SourceError(f"DNS look-up failed for {', '.join(self._items)}: {'; '.join(parts)}")
+
+
+class Offline:
+    """Names that chains reached in none of the zone files given. Each is said
+    once, as one finding naming the domains whose records lead there: neither a
+    pass (nothing was checked) nor an error of the whole check."""
+
+    def __init__(self, question: str, record: str) -> None:
+        self.question = question
+        self.record = record
+        self._names: dict[str, list[str]] = {}
+
+    def add(self, domain: str, chain: Chain) -> None:
+        domains = self._names.setdefault(chain.target, [])
+        if domain not in domains:
+            domains.append(domain)
+
+    def problems(self) -> Iterator[Problem]:
+        for name, domains in self._names.items():
+            yield Problem(f"{name} is in none of the zone files given, so preflight cannot tell offline "
+                          f"{self.question} ({', '.join(domains)})", domain=domains[0], record=self.record,
+                          value=name, related=tuple({"domain": d} for d in domains[1:]),
+                          fix=f"Give the zone file that holds {name} too, or check live (--dns-server, or "
+                              "[tool.preflight.dns] live = true).")
+
+
+def settled_elsewhere(domain: str, chain: Chain, failures: Failures, offline: Offline | None = None) -> bool:
+    """True when ``chain`` failed (recorded in ``failures``: the check errors)
+    or left the zone files (recorded in ``offline``, or ignored when the check
+    leaves that to another): the caller then judges only the other chains."""
+    from ...sources.dns import ERROR
+    from ...sources.dns_chain import UNKNOWN
+
+    if chain.status == ERROR:
+        for a in chain.failed:
+            failures.note(domain, a)
+        return True
+    if chain.status == UNKNOWN:
+        if offline is not None:
+            offline.add(domain, chain)
+        return True
+    return False
 
 
 # --------------------------------------------------------------------------- SPF
@@ -178,37 +240,64 @@ def spf_targets(record: str) -> list[str]:
     return out
 
 
-def spf_authorizes_exo(records: Iterable[str], lookups: dict[str, Answer],
-                       limit: int = 10) -> tuple[bool | None, list[Answer]]:
-    """Whether Exchange Online's include is reached from ``records``, directly
-    or through ``include:``/``redirect=`` (at most ``limit`` look-ups, RFC 7208
-    section 4.6.4), and the look-ups that failed on the way. ``None`` when it
-    was not found and a look-up failed (or was not made, or the limit was hit)."""
-    from ...sources.dns import ERROR, Answer
+@dataclass
+class SpfResult:
+    """What following an SPF record's includes found: ``found`` when Exchange
+    Online's include is reached; else the look-ups that ``failed`` (the check
+    errors), the includes the zone files cannot tell about (``unknown``), and
+    ``problems`` that make SPF fail (an include loop, a CNAME loop, more than
+    the look-up limit: permerror)."""
 
-    pending = [t for r in records for t in spf_targets(r)]
+    found: bool = False
+    failed: list[Answer] = field(default_factory=list)
+    unknown: list[Chain] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def spf_includes_exo(records: Iterable[str]) -> bool:
+    """A record names Exchange Online's include itself: that settles PF322, nothing to follow."""
+    return any(t in EXO_SPF_INCLUDES for r in records for t in spf_targets(r))
+
+
+def spf_authorizes_exo(domain: str, records: Iterable[str], chains: dict[str, Chain], limit: int = 10) -> SpfResult:
+    """Whether Exchange Online's include is reached from ``records`` (the SPF
+    records of ``domain``), directly or through ``include:``/``redirect=``
+    (at most ``limit`` look-ups, RFC 7208 section 4.6.4), reading the TXT
+    chains of the targets from ``chains`` (:func:`preflight.sources.dns_chain.follow`)."""
+    from ...sources.dns import ERROR, Answer
+    from ...sources.dns_chain import LOOP, UNKNOWN
+
+    result = SpfResult()
+    pending: list[tuple[str, tuple[str, ...]]] = [(t, (domain,)) for r in records for t in spf_targets(r)]
     seen: set[str] = set()
-    failed: list[Answer] = []
     while pending:
-        target = pending.pop(0)
+        target, path = pending.pop(0)
         if target in EXO_SPF_INCLUDES:
-            return True, failed
+            result.found = True
+            return result
+        if target in path:
+            result.problems.append(f"SPF include loop ({' -> '.join((*path, target))}): SPF fails (permerror)")
+            continue
         if target in seen:
             continue
         seen.add(target)
         if len(seen) > limit:
-            failed.append(Answer(target, "TXT", ERROR, error=f"more than {limit} SPF look-ups"))
+            result.problems.append(f"more than {limit} include/redirect look-ups: SPF fails (permerror)")
             break
-        ans = lookups.get(target)
-        if ans is None:
-            failed.append(Answer(target, "TXT", ERROR, error="SPF include not looked up"))
-        elif ans.failed:
-            failed.append(ans)
-        elif ans.ok:
-            for text in ans.records:
+        chain = chains.get(target)
+        if chain is None:
+            result.failed.append(Answer(target, "TXT", ERROR, error="SPF include not looked up"))
+        elif chain.status == ERROR:
+            result.failed.extend(chain.failed)
+        elif chain.status == UNKNOWN:
+            result.unknown.append(chain)
+        elif chain.status == LOOP:
+            result.problems.append(f"the include {target} does not resolve: {chain.why()}")
+        elif chain.ok:
+            for text in chain.records:
                 if is_spf(text):
-                    pending.extend(spf_targets(text))
-    return (None if failed else False), failed
+                    pending.extend((t, (*path, target)) for t in spf_targets(text))
+    return result
 
 
 def spf_expansion_targets(records: Iterable[str]) -> list[str]:

@@ -14,9 +14,18 @@
     the configured :class:`preflight.sources.dns.DnsSource` (live or zone files).
 ``dns_records``
     :class:`.common.DnsRecords`: every answer the domain checks read, looked up
-    concurrently in one pass (plus the SPF includes, a pass per level).
+    concurrently in one pass.
+``dns_chains``
+    ``{host: Chain}``: the Autodiscover name, the Autodiscover SRV targets and
+    the MX hosts of every domain, each followed through its CNAMEs to an A or
+    AAAA record (:func:`preflight.sources.dns_chain.follow`).
+``dns_spf``
+    ``{target: Chain}``: the TXT chains of the SPF ``include:``/``redirect=``
+    targets that PF322 must follow: only for domains whose mail flows through
+    Exchange Online and whose record does not name its include itself (a pass
+    per level, at most 10).
 ``dns_outlook_anywhere``
-    ``(host, [A answer, AAAA answer])`` for ``outlook_anywhere_host``.
+    ``(host, Chain)`` for ``outlook_anywhere_host``.
 """
 
 from __future__ import annotations
@@ -24,12 +33,14 @@ from __future__ import annotations
 from ...registry import Missing, provider
 from ...sources import dns as dnssrc
 from ...sources import tenant as tenantsrc
+from ...sources.dns_chain import follow
 from .common import (
     DnsRecords,
     DomainDns,
+    is_microsoft_host,
     is_spf,
-    spf_authorizes_exo,
     spf_expansion_targets,
+    spf_includes_exo,
 )
 
 
@@ -88,19 +99,30 @@ def dns_records(dns_source, mail_domains, config):
     host = opts.get("outlook_anywhere_host")
     if host and host.count(".") >= 2:
         org.add(host.split(".", 1)[1])
-    records = DnsRecords(domains, opts.get("stage"), frozenset(org))
-    # SPF includes: one concurrent pass per level, only for records that do not
-    # name Exchange Online's include themselves; at most 10 levels (RFC 7208).
-    pending = {t for dd in domains.values() for t in spf_expansion_targets(dd.spf())
-               if spf_authorizes_exo(dd.spf(), {})[0] is not True}
-    for _ in range(10):
-        pending -= set(records.spf_lookups)
+    return DnsRecords(domains, opts.get("stage"), frozenset(org))
+
+
+@provider("dns_chains")
+def dns_chains(dns_records, dns_source):
+    # a name whose first look-up failed is not asked again (its checks error on that answer)
+    names = [n for d in dns_records for n in ((d.autodiscover,) if not d.cname.failed else ()) + (
+        *d.srv_targets(), *(h for _, h in d.mail_mx()))]
+    return follow(dns_source, dict.fromkeys(names), known=is_microsoft_host)
+
+
+@provider("dns_spf")
+def dns_spf(dns_records, dns_source):
+    pending = {t for d in dns_records if dns_records.mail_via_exo(d) and not spf_includes_exo(d.spf())
+               for t in spf_expansion_targets(d.spf())}
+    chains = {}
+    for _ in range(10):  # RFC 7208 section 4.6.4: at most 10 look-ups
+        pending -= set(chains)
         if not pending:
             break
-        got = dns_source.lookup((t, "TXT") for t in sorted(pending))
-        records.spf_lookups.update({name: ans for (name, _), ans in got.items()})
-        pending = {t for ans in got.values() if ans.ok for t in spf_expansion_targets(filter(is_spf, ans.records))}
-    return records
+        got = follow(dns_source, sorted(pending), ("TXT",))
+        chains.update(got)
+        pending = {t for c in got.values() if c.ok for t in spf_expansion_targets(filter(is_spf, c.records))}
+    return chains
 
 
 @provider("dns_outlook_anywhere")
@@ -108,5 +130,4 @@ def dns_outlook_anywhere(dns_source, config):
     host = dnssrc.dns_options(config).get("outlook_anywhere_host")
     if host is None:
         raise Missing("no Outlook Anywhere host given ([tool.preflight.dns] outlook_anywhere_host)")
-    got = dns_source.lookup([(host, "A"), (host, "AAAA")])
-    return host, [got[(host, "A")], got[(host, "AAAA")]]
+    return host, follow(dns_source, [host])[host]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...registry import Missing, Problem, check
-from .common import EXCHANGE_ONLINE, Failures, spf_authorizes_exo
+from .common import Failures, Offline, spf_authorizes_exo
 
 
 @check("PF320", "spf-missing", severity="warning")
@@ -65,7 +65,7 @@ def spf_multiple(dns_records):
 
 
 @check("PF322", "spf-no-exchange-online", severity="error")
-def spf_no_exchange_online(dns_records):
+def spf_no_exchange_online(dns_records, dns_spf):
     """The SPF record of a domain whose mail flows through Exchange Online does not include `spf.protection.outlook.com`.
 
     Why: mailboxes moved by a staged migration send from Exchange Online
@@ -74,13 +74,18 @@ def spf_no_exchange_online(dns_records):
     Exchange Online's servers, receivers fail SPF for that mail. Mail flows
     through Exchange Online when a stage is given (a staged migration is
     under way) or when an MX record points to Exchange Online.
-    `include:` and `redirect=` are followed (at most 10 look-ups, as SPF does).
+    A direct `include:spf.protection.outlook.com` settles it; otherwise
+    `include:` and `redirect=` are followed (at most 10 look-ups, as SPF does),
+    and an include loop is reported (SPF fails with a permerror). An include
+    that is in none of the zone files given is said once: offline, preflight
+    cannot tell what it authorizes.
 
     Fix: add `include:spf.protection.outlook.com` before the `all` of the
     domain's one SPF record.
 
     Source: Microsoft Learn, "Set up SPF to identify valid email sources for
-    your Microsoft 365 domain"; RFC 7208 sections 5.2 (include) and 6.1 (redirect).
+    your Microsoft 365 domain"; RFC 7208 sections 4.6.4 (look-up limit), 5.2
+    (include) and 6.1 (redirect).
 
     Example (zone file): `@ IN TXT "v=spf1 mx include:spf.protection.outlook.com -all"`
     passes; `@ IN TXT "v=spf1 mx -all"` is reported.
@@ -89,6 +94,7 @@ def spf_no_exchange_online(dns_records):
     (mail does not flow through it yet). Domains without SPF are PF320's.
     """
     failures = Failures()
+    offline = Offline("whether it authorizes Exchange Online (spf.protection.outlook.com)", "TXT")
     checked = 0
     for d in dns_records:
         if failures.add(d.domain, d.txt):
@@ -96,22 +102,31 @@ def spf_no_exchange_online(dns_records):
         spf = d.spf()
         if not spf:
             continue
-        if dns_records.stage is None:
-            if failures.add(d.domain, d.mx):
-                continue
-            if not any(dns_records.classify(h) == EXCHANGE_ONLINE for _, h in (d.mail_mx() if d.mx.ok else ())):
-                continue
-        checked += 1
-        found, failed = spf_authorizes_exo(spf, dns_records.spf_lookups)
-        if found is None:
-            for ans in failed:
-                failures.note(d.domain, ans)
+        applies = dns_records.mail_via_exo(d)
+        if applies is None:
+            failures.add(d.domain, d.mx)
+        if not applies:
             continue
-        if not found:
+        checked += 1
+        result = spf_authorizes_exo(d.domain, spf, dns_spf)
+        if result.found:
+            continue
+        if result.failed:
+            for ans in result.failed:
+                failures.note(d.domain, ans)
+        elif result.unknown:
+            for chain in result.unknown:
+                offline.add(d.domain, chain)
+        elif result.problems:
+            yield Problem(f"the SPF record of {d.domain} does not authorize Exchange Online: "
+                          f"{'; '.join(dict.fromkeys(result.problems))}", domain=d.domain, record="TXT", value=spf[0],
+                          fix="Remove the loop (or the extra look-ups) and include spf.protection.outlook.com directly.")
+        else:
             yield Problem(f"the SPF record of {d.domain} does not include spf.protection.outlook.com, but its "
                           "mail flows through Exchange Online", domain=d.domain, record="TXT", value=spf[0],
                           suggested_value=_with_exo(spf[0]),
                           fix="Add include:spf.protection.outlook.com before the all mechanism.")
+    yield from offline.problems()
     failures.raise_if_any()
     if not checked:
         raise Missing("no stage given and no MX record points to Exchange Online: mail does not flow through it yet")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...registry import Problem, check
 from .common import (
     EXCHANGE_ONLINE,
@@ -14,33 +16,44 @@ from .common import (
     DomainDns,
     Failures,
     exo_mx_host,
+    settled_elsewhere,
 )
+
+if TYPE_CHECKING:
+    from ...sources.dns_chain import Chain
 
 
 def _mx_classes(records: DnsRecords, d: DomainDns) -> list[tuple[str, str]]:
     return [(h, records.classify(h)) for _, h in sorted(d.mail_mx())]
 
 
-def _autodiscover(d: DomainDns, failures: Failures):
-    """``(record type, owner name, targets, answer)`` of the Autodiscover record
-    in use: the CNAME, else the A record, else the SRV record. None when there
-    is none, or when a failed look-up leaves it unknown (then recorded in ``failures``)."""
-    for kind, owner, ans in (("CNAME", d.autodiscover, d.cname), ("A", d.autodiscover, d.a),
-                             ("SRV", d.srv_name, d.srv)):
-        if failures.add(d.domain, ans):
-            return None
-        if ans.ok and ans.records:
-            targets = tuple(s.host for s in ans.records) if kind == "SRV" else ans.records
-            return kind, owner, targets, ans
-    return None
-
-
-def _autodiscover_is_exo(kind: str, targets: tuple[str, ...]) -> bool:
-    return kind in ("CNAME", "SRV") and all(t in EXO_AUTODISCOVER for t in targets)
+def _autodiscover(d: DomainDns, chains: dict[str, Chain], failures: Failures) -> tuple[str, str, str, bool] | None:
+    """``(record type, owner name, where it leads, to Exchange Online)`` of the
+    Autodiscover record in use, read to the end of its chain: the CNAME chain
+    or A record of ``autodiscover.<domain>``, else the SRV record. None when
+    there is none or it does not resolve (PF311's findings), or when a failed
+    look-up leaves it unknown (then recorded in ``failures``)."""
+    if failures.add(d.domain, d.cname, d.srv):
+        return None
+    chain = chains[d.autodiscover]
+    if settled_elsewhere(d.domain, chain, failures):
+        return None
+    if chain.ok and chain.aliases:
+        return "CNAME", d.autodiscover, " -> ".join(chain.names[1:]), chain.target in EXO_AUTODISCOVER
+    if chain.ok:
+        return "A", d.autodiscover, ", ".join(chain.records), False
+    targets = d.srv_targets()
+    if not chain.absent or not targets:
+        return None
+    ends = [chains[t] for t in targets]
+    settled = [settled_elsewhere(d.domain, c, failures) for c in ends]  # notes every failed target
+    if any(settled) or not all(c.ok for c in ends):
+        return None
+    return "SRV", d.srv_name, ", ".join(targets), all(t in EXO_AUTODISCOVER for t in targets)
 
 
 @check("PF330", "migrating-routing", severity="info")
-def migrating_routing(dns_records):
+def migrating_routing(dns_records, dns_chains):
     """While migrating, where a batch domain's MX and Autodiscover point (on-premises, as expected).
 
     Why: during a staged migration, mail and Outlook keep going to the
@@ -65,12 +78,11 @@ def migrating_routing(dns_records):
             if hosts and len(hosts) == len(d.mail_mx()):
                 yield Problem(f"MX of {d.domain} points {_where(hosts)}, as expected while migrating",
                               domain=d.domain, record="MX", value=", ".join(h for h, _ in hosts))
-        ad = _autodiscover(d, failures)
-        if ad is not None and not _autodiscover_is_exo(ad[0], ad[2]):
-            kind, owner, targets, _ = ad
-            yield Problem(f"Autodiscover of {d.domain} ({kind} {owner}) points on-premises "
-                          f"({', '.join(targets)}), as expected while migrating",
-                          domain=d.domain, record=kind, value=", ".join(targets))
+        ad = _autodiscover(d, dns_chains, failures)
+        if ad is not None and not ad[3]:
+            kind, owner, shown, _ = ad
+            yield Problem(f"Autodiscover of {d.domain} ({kind} {owner}) points on-premises ({shown}), as expected "
+                          "while migrating", domain=d.domain, record=kind, value=shown)
     failures.raise_if_any()
 
 
@@ -84,7 +96,7 @@ def _where(hosts: list[tuple[str, str]]) -> str:
 
 
 @check("PF331", "migrating-routed-to-cloud", severity="warning")
-def migrating_routed_to_cloud(dns_records):
+def migrating_routed_to_cloud(dns_records, dns_chains):
     """While migrating, a batch domain's MX or Autodiscover already points to Exchange Online.
 
     Why: in a staged migration the mailboxes not yet migrated are still on
@@ -110,12 +122,12 @@ def migrating_routed_to_cloud(dns_records):
                 yield Problem(f"MX of {d.domain} already points to Exchange Online ({', '.join(cloud)}) while "
                               "mailboxes are still on-premises", domain=d.domain, record="MX",
                               value=", ".join(cloud), fix="Point MX on-premises until the last batch completes.")
-        ad = _autodiscover(d, failures)
-        if ad is not None and _autodiscover_is_exo(ad[0], ad[2]):
-            kind, owner, targets, _ = ad
+        ad = _autodiscover(d, dns_chains, failures)
+        if ad is not None and ad[3]:
+            kind, owner, shown, _ = ad
             yield Problem(f"Autodiscover of {d.domain} ({kind} {owner}) already points to Exchange Online "
-                          f"({', '.join(targets)}) while mailboxes are still on-premises", domain=d.domain,
-                          record=kind, value=", ".join(targets),
+                          f"({shown}) while mailboxes are still on-premises", domain=d.domain,
+                          record=kind, value=shown,
                           fix=f"Point {owner} on-premises until the last batch completes.")
     failures.raise_if_any()
 
@@ -159,9 +171,8 @@ def cutover_ttl(dns_records):
     failures = Failures()
     for d in dns_records:
         checked = [("MX", d.domain, d.mx)]
-        ad = _autodiscover(d, failures)
-        if ad is not None and ad[0] != "SRV":
-            checked.append((ad[0], ad[1], ad[3]))
+        if not failures.add(d.domain, d.cname):  # the record changed at cutover is the name's own
+            checked.append(("CNAME", d.autodiscover, d.cname) if d.cname.ok else ("A", d.autodiscover, d.a))
         checked.append(("SRV", d.srv_name, d.srv))
         for kind, owner, ans in checked:
             if failures.add(d.domain, ans) or not ans.ok or ans.ttl is None:
@@ -185,8 +196,8 @@ def _cached(ans):
 
 
 @check("PF333", "complete-routing", severity="error")
-def complete_routing(dns_records):
-    """After the last batch, a batch domain's MX does not point to Exchange Online, or its Autodiscover is not a CNAME to autodiscover.outlook.com.
+def complete_routing(dns_records, dns_chains):
+    """After the last batch, a batch domain's MX or Autodiscover does not point to Exchange Online.
 
     Why: when the migration is complete the on-premises server is going
     away: MX must deliver to Exchange Online
@@ -205,39 +216,37 @@ def complete_routing(dns_records):
     Example (zone file): `@ IN MX 0 contoso-com.mail.protection.outlook.com.`
     and `autodiscover IN CNAME autodiscover.outlook.com.` pass.
 
-    Applies at stage `complete`.
+    Applies at stage `complete`. A domain with no MX routing mail is PF310's
+    finding, one with no Autodiscover record (or one that does not resolve)
+    PF311's: each problem is reported once.
     """
     dns_records.require_stage("complete")
     failures = Failures()
     for d in dns_records:
         if not failures.add(d.domain, d.mx):
-            classes = _mx_classes(dns_records, d) if d.mx.ok else []
-            wrong = [(h, c) for h, c in classes if c != EXCHANGE_ONLINE]
-            if not classes:
-                yield Problem(f"{d.domain} has no MX record to Exchange Online: {d.mx.describe_absence()}"
-                              if d.mx.absent else f"{d.domain} has no MX record routing mail",
-                              domain=d.domain, record="MX", suggested_value=exo_mx_host(d.domain),
-                              fix=f"Add MX 0 {exo_mx_host(d.domain)} (the value the admin center shows).")
-            elif wrong:
+            wrong = [(h, c) for h, c in _mx_classes(dns_records, d) if c != EXCHANGE_ONLINE]
+            if wrong:  # no MX routing mail at all is PF310's
                 yield Problem(f"MX of {d.domain} points {_where(wrong)}, not to Exchange Online",
                               domain=d.domain, record="MX", value=", ".join(h for h, _ in wrong),
                               suggested_value=exo_mx_host(d.domain),
                               fix=f"Point MX to {exo_mx_host(d.domain)} (the value the admin center shows) "
                                   "and remove the other MX records.")
-        if failures.add(d.domain, d.cname):
+        if failures.add(d.domain, d.cname, d.srv):
             continue
-        targets = d.cname.records if d.cname.ok else ()
-        if targets and all(t in EXO_AUTODISCOVER for t in targets):
-            continue
-        if targets:
-            now = f"is a CNAME to {', '.join(targets)}"
-        elif d.a.ok and d.a.records:
-            now = f"is an A record ({', '.join(d.a.records)})"
-        elif d.cname.status == "nxdomain":
-            now = "does not exist"
+        chain = dns_chains[d.autodiscover]
+        if settled_elsewhere(d.domain, chain, failures) or chain.broken:
+            continue  # PF311 reports a chain that does not resolve
+        if chain.ok and chain.aliases:
+            if chain.target in EXO_AUTODISCOVER:
+                continue
+            now, value = f"is a CNAME to {' -> '.join(chain.names[1:])}", chain.names[1]
+        elif chain.ok:
+            now, value = f"is an A record ({', '.join(chain.records)})", None
+        elif d.srv_targets():  # an SRV record alone (else no Autodiscover record at all: PF311's finding)
+            now, value = ("does not exist" if chain.status == "nxdomain" else "has no CNAME record"), None
         else:
-            now = "has no CNAME record"
+            continue
         yield Problem(f"{d.autodiscover} {now}, not a CNAME to autodiscover.outlook.com", domain=d.domain,
-                      record="CNAME", value=", ".join(targets) or None, suggested_value="autodiscover.outlook.com",
+                      record="CNAME", value=value, suggested_value="autodiscover.outlook.com",
                       fix=f"Make {d.autodiscover} a CNAME to autodiscover.outlook.com.")
     failures.raise_if_any()
