@@ -272,12 +272,12 @@ def _not_ready(boxes: pd.DataFrame, source: Any, cfg: Config) -> dict[int, tuple
 
 def _links(boxes: pd.DataFrame) -> list[tuple[int, int, str]]:
     """(holder, named, attribute) for each affinity link between two planned mailboxes."""
-    index = {dn.casefold(): i for i, dn in enumerate(boxes["dn"])}
+    index = {dn.casefold(): i for i, dn in enumerate(boxes["dn"].tolist())}
     out = []
     for attribute in LINK_ATTRIBUTES:
         if attribute not in boxes.columns:
             continue
-        for i, value in enumerate(boxes[attribute]):
+        for i, value in enumerate(boxes[attribute].tolist()):
             values = value if isinstance(value, (list, tuple)) else [value]
             for v in values:
                 if isinstance(v, str) and v:
@@ -428,7 +428,7 @@ def plan(
         result.excluded.append({"address": boxes.at[i, "address"], "dn": boxes.at[i, "dn"], "code": code, "reason": message})
     not_ready = {e["dn"] for e in result.excluded if e["dn"]}
     every_link = _links(boxes)  # before leaving mailboxes out: a link to one of them is cut too
-    left_out = [Mailbox(a, dn) for a, dn in zip(boxes["address"], boxes["dn"], strict=True)]
+    left_out = [Mailbox(a, dn) for a, dn in zip(boxes["address"].tolist(), boxes["dn"].tolist(), strict=True)]
     keep = ~boxes["dn"].isin(not_ready).to_numpy()
     new_index = {old: new for new, old in enumerate(i for i, k in enumerate(keep) if k)}
     boxes = boxes[keep].reset_index(drop=True)
@@ -446,11 +446,13 @@ def plan(
             raise PlanError(str(exc)) from None
         if stats is not None:
             by_dn = stats.by_legacy_dn()
-            legacy = [("" if not isinstance(v, str) else v).casefold() for v in boxes["legacyExchangeDN"]]
+            legacy = [("" if not isinstance(v, str) else v).casefold() for v in boxes["legacyExchangeDN"].tolist()]
             sizes = [by_dn[k]["bytes"] if k in by_dn else None for k in legacy]
             result.unmatched_statistics = [{"legacy_dn": r["legacy_dn"], "name": r["name"], "line": r["line"]}
                                            for r in stats.rows if r["legacy_dn"].casefold() not in every_legacy_dn]
     weights = [s or 0 for s in sizes]
+    planned = [Mailbox(a, dn, size) for a, dn, size in zip(boxes["address"].tolist(), boxes["dn"].tolist(), sizes,
+                                                           strict=True)]
     max_bytes = math.inf
     if max_gb is not None:
         max_bytes = max_gb * GIB
@@ -491,7 +493,7 @@ def plan(
     if group_by == "ou":
         by_key: dict[str, list[list[int]]] = {}
         for u in units:
-            dn = boxes.at[u[0], "dn"]
+            dn = planned[u[0]].dn
             by_key.setdefault(dn.split(",", 1)[1].casefold() if "," in dn else "", []).append(u)
         bins = [b for key in sorted(by_key) for b in _pack(by_key[key], weights, limits)]
     else:
@@ -502,12 +504,9 @@ def plan(
     for k, (idx, is_pilot) in enumerate(waves_idx, start=1):
         wave = Wave(name=f"wave-{k:02d}", pilot=is_pilot)
         for i in idx:
-            wave.mailboxes.append(Mailbox(boxes.at[i, "address"], boxes.at[i, "dn"], sizes[i]))
+            wave.mailboxes.append(planned[i])
             wave_of[i] = wave.name
         result.waves.append(wave)
-
-    def box(i: int) -> Mailbox:
-        return Mailbox(boxes.at[i, "address"], boxes.at[i, "dn"], sizes[i])
 
     attributes: dict[tuple[str, int, int], list[str]] = {}
     for i, j, attribute in every_link:
@@ -518,8 +517,8 @@ def plan(
         pi, pj = new_index.get(i), new_index.get(j)
         if pi is not None and pj is not None and wave_of[pi] == wave_of[pj]:
             continue
-        source_box, source_wave = (box(pi), wave_of[pi]) if pi is not None else (left_out[i], "left out")
-        target_box, target_wave = (box(pj), wave_of[pj]) if pj is not None else (left_out[j], "left out")
+        source_box, source_wave = (planned[pi], wave_of[pi]) if pi is not None else (left_out[i], "left out")
+        target_box, target_wave = (planned[pj], wave_of[pj]) if pj is not None else (left_out[j], "left out")
         if pi is None and pj is None:
             continue  # between two mailboxes left out: no batch row reports it
         result.cut_links.append(CutLink(kind, ", ".join(names), source_box, target_box, source_wave, target_wave))

@@ -66,6 +66,10 @@ def parse_size(text: str, unit: str = "B") -> int:
         ValueError: the text is not a size.
     """
     s = text.strip()
+    if s.isdigit():  # bare bytes (or KB), the common case first
+        return int(s) * _UNITS[unit.upper()]
+    if s[-1:] in "bB" and s[:-1].isdigit():  # Exchange 2007: 6672B
+        return int(s[:-1])
     m = _BYTES_IN_PARENS.search(s)
     if m:
         digits = re.sub(r"\D", "", m.group(1))

@@ -29,10 +29,9 @@ def no_object(batch_directory):
     column holds the primary SMTP address of the on-premises mailbox.
     """
     bd = batch_directory
-    found = set(bd.matches["rid"])
-    for rid, r in bd.rows.iterrows():
-        if rid not in found:
-            yield Problem(f"{r['address']}: no directory object has this address (mail or proxyAddresses)",
+    missing = bd.rows[~bd.rows.index.isin(bd.matches["rid"])]
+    for _, r in missing.iterrows():
+        yield Problem(f"{r['address']}: no directory object has this address (mail or proxyAddresses)",
                           value=r["address"], fix="correct the address or remove the row", **_where(r))
 
 
