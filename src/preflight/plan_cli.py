@@ -66,9 +66,21 @@ def run(argv: Sequence[str]) -> int:
         written = result.write(Path(args.out), password_columns=args.password_columns)
     except OSError as exc:
         raise _Usage(f"cannot write into --out {args.out}: {exc.strerror or exc}") from None
+    if args.format == "html":
+        # the page of a check run over the waves just written: each wave's verdict, size and hours
+        # (PF700), and the cut links as PF220/PF221 report them
+        from .api import check_batch
+        from .formatters import render
+
+        waves = [p for p in written if p.suffix == ".csv"]
+        page = Path(args.output) if args.output else Path(args.out) / "plan.html"
+        report = check_batch(waves, cfg, select=["PF1", "PF2", "PF4", "PF7"])
+        page.write_text(render(report, "html", fail_on=cfg.fail_on, max_per_check=args.max_per_check), encoding="utf-8")
+        written.append(page)
     if args.format == "json":
-        sys.stdout.write(Path(written[-1]).read_text(encoding="utf-8"))
+        sys.stdout.write(Path(args.out, "plan.json").read_text(encoding="utf-8"))
     else:
         sys.stdout.write(result.render_text())
-    sys.stderr.write(f"preflight plan: wrote {len(result.waves)} wave file(s), plan.txt and plan.json into {args.out}\n")
+    names = ", ".join(p.name for p in written if p.suffix != ".csv")
+    sys.stderr.write(f"preflight plan: wrote {len(result.waves)} wave file(s) and {names} into {args.out}\n")
     return 0

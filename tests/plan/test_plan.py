@@ -166,3 +166,14 @@ def test_cli(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "preflight", "plan", "x.csv", "--directory", DIRECTORY, "--out", str(out)],
                           capture_output=True, text=True, cwd=tmp_path, timeout=120, check=False)
     assert proc.returncode == 2 and "takes no batch files" in proc.stderr
+
+
+def test_cli_html_page_of_the_waves(tmp_path):
+    out = tmp_path / "waves"
+    proc = subprocess.run([sys.executable, "-m", "preflight", "plan", "--directory", DIRECTORY, "--mailbox-stats", STATS,
+                           "--max-rows", "4", "--format", "html", "--out", str(out)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=180, check=False)
+    assert proc.returncode == 0, proc.stderr
+    page = (out / "plan.html").read_text(encoding="utf-8")
+    assert "Estimated hours per batch file" in page and "wave-01.csv" in page
+    assert page.count('<td class="path">') == len(list(out.glob("wave-*.csv")))

@@ -155,29 +155,32 @@ def parse_mailbox_stats(data: bytes, name: str = "<memory>", size_unit: str = "K
     bare_unit = size_unit if fmt == "exchange_mailbox" else "B"
     out = MailboxStats(path=name, fmt=fmt)
     line = 1 + skip
+    dn_col, size_col, items_col, name_col, db_col = (cols[k] for k in ("dn", "size", "items", "name", "database"))
+    width = len(header)
     for rec in records[1:]:
         line += 1
-        if not any(v.strip() for v in rec):
-            continue
-        if len(rec) < len(header):
-            raise SourceError(f"{name}, line {line}: {len(rec)} fields where the header has {len(header)}: "
+        if len(rec) < width:
+            if not rec or (len(rec) == 1 and not rec[0].strip()):
+                continue  # a blank line
+            raise SourceError(f"{name}, line {line}: {len(rec)} fields where the header has {width}: "
                               "the export is truncated or damaged; export it again")
-        dn = rec[cols["dn"]].strip()  # type: ignore[index]
-        raw = rec[cols["size"]].strip()  # type: ignore[index]
+        raw = rec[size_col].strip()  # type: ignore[index]
         try:
             size = parse_size(raw, bare_unit)
         except ValueError:
             raise SourceError(f"{name}, line {line}: {FORMATS[fmt]['size']} {raw!r} is not a mailbox size") from None
-        items_raw = rec[cols["items"]].strip() if cols["items"] is not None else ""
+        items = rec[items_col].strip().replace(",", "") if items_col is not None else ""
         out.rows.append({
-            "legacy_dn": dn,
-            "name": rec[cols["name"]].strip() if cols["name"] is not None else "",
+            "legacy_dn": rec[dn_col].strip(),  # type: ignore[index]
+            "name": rec[name_col].strip() if name_col is not None else "",
             "bytes": size,
-            "items": int(re.sub(r"\D", "", items_raw)) if re.search(r"\d", items_raw) else None,
-            "database": rec[cols["database"]].strip() if cols["database"] is not None else "",
+            "items": int(items) if items.isdigit() else None,
+            "database": rec[db_col].strip() if db_col is not None else "",
             "line": line,
         })
-        line += sum(v.count("\n") for v in rec)  # quoted values spanning lines
+        for v in rec:  # quoted values spanning lines
+            if "\n" in v:
+                line += v.count("\n")
     if not out.rows:
         raise SourceError(f"{name} has a header but no mailbox: the export is empty")
     return out
