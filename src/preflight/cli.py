@@ -173,7 +173,8 @@ def _check_paths(args: argparse.Namespace) -> None:
         if not os.path.exists(path):
             problems.append(f"{option}{path}: no such file")
         elif os.path.isdir(path):
-            problems.append(f"{option}{path}: is a folder, not a file" + (" (give its files, e.g. folder/*.csv)" if not option else ""))
+            hint = "" if option else " (give its files, e.g. folder/*.csv)"
+            problems.append(f"{option}{path}: is a folder, not a file{hint}")
     if problems:
         raise _Usage("\n".join(problems))
 
@@ -195,7 +196,7 @@ def _use_color(stream: Any) -> bool:
 
 
 def run(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_intermixed_args(argv)  # PATHs may come before, between and after options
     from . import registry
     from .config import ConfigError, load_config
 
