@@ -200,6 +200,9 @@ def run(argv: Sequence[str] | None) -> int:
     from . import registry
     from .config import ConfigError, load_config
 
+    if (args.list_checks or args.explain) and args.paths:
+        raise _Usage(f"{'--list-checks' if args.list_checks else '--explain'} checks no file: "
+                     f"run it without the PATH(s) {', '.join(args.paths)}")
     if args.list_checks:
         sys.stdout.write(_list_checks())
         return 0

@@ -68,6 +68,12 @@ def test_batch_files_may_come_between_and_after_options(capsys):
     assert batch_inputs(report) == [str(CLEAN), str(SEMICOLONS)]
 
 
+@pytest.mark.parametrize("option", [["--list-checks"], ["--explain", "PF121"]])
+def test_list_and_explain_do_not_pass_batch_files_unchecked(capsys, option):
+    code, out, err = run_cli(capsys, *option, SEMICOLONS)
+    assert code == 2 and out == "" and str(SEMICOLONS) in err
+
+
 @pytest.mark.parametrize("form", ["repeated", "comma-separated"])
 def test_several_zone_files(capsys, form):
     zones = (["--zone-file", z] for z in ZONES) if form == "repeated" else [["--zone-file", ",".join(map(str, ZONES))]]
