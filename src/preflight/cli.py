@@ -23,11 +23,12 @@ A file that cannot be decoded or parsed is a finding (exit 1), not a usage error
 
 
 class _Usage(Exception):
-    """A usage error: printed as one line, exit code 2."""
+    """A usage error: each line of its message printed after "preflight: ", exit code 2."""
 
 
 #: Positional PATHs that are another option's input (a zone file after --zone-file's one value, say).
-_NOT_A_BATCH = {".zone": "--zone-file", ".ldif": "--directory", ".json": "--tenant-domains", ".toml": "--config"}
+_NOT_A_BATCH = {".zone": "--zone-file (one file each, or comma-separated)", ".ldif": "--directory",
+                ".json": "--tenant-domains", ".toml": "--config"}
 #: A --tenant-domains value with one of these endings is a file name, not a domain.
 _DOMAIN_FILE_SUFFIXES = (".json", ".csv", ".txt", ".xml")
 
@@ -145,7 +146,7 @@ def _apply(cfg: Any, args: argparse.Namespace) -> None:
 
 
 def _is_file_name(value: str) -> bool:
-    """True when a --tenant-domains value names a file: one that exists, or that has a path
+    """True when a --tenant-domains value names a file: an existing file, or a value with a path
     separator or a file ending (a domain list has neither)."""
     return (os.path.isfile(value) or "/" in value or os.sep in value
             or value.lower().endswith(_DOMAIN_FILE_SUFFIXES))
@@ -157,9 +158,7 @@ def _check_paths(args: argparse.Namespace) -> None:
     for path in args.paths:
         option = _NOT_A_BATCH.get(Path(path).suffix.lower())
         if option:
-            raise _Usage(f"{path} is not a batch CSV file: give it with {option} (each zone file with its own "
-                         f"--zone-file, or comma-separated)" if option == "--zone-file" else
-                         f"{path} is not a batch CSV file: give it with {option}")
+            raise _Usage(f"{path} is not a batch CSV file: give it with {option}")
     named = [(p, "") for p in args.paths]
     if args.directory and "://" not in args.directory:
         named.append((args.directory, "--directory "))
