@@ -37,8 +37,8 @@ def selectors(value: str | Iterable[str] | None, label: str = "select") -> list[
     """
     if value is None:
         return None
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, Iterable) or any(not isinstance(v, str) for v in items):
+    items = [value] if isinstance(value, str) else list(value) if isinstance(value, Iterable) else None
+    if items is None or any(not isinstance(v, str) for v in items):
         raise TypeError(f"{label} must be a string or an iterable of strings (check codes, code prefixes or names), "
                         f"not {type(value).__name__}")
     return [code.strip() for v in items for code in v.split(",") if code.strip()]

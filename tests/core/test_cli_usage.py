@@ -275,7 +275,8 @@ def test_max_per_check_0_lists_every_finding(capsys, tmp_path):
 def test_select_and_ignore_take_a_string():
     as_list = preflight.check_batch([CLEAN], select=["PF10", "PF121"], ignore=["PF105"])
     as_str = preflight.check_batch([CLEAN], select="PF10,PF121", ignore="PF105")
-    assert [r.code for r in as_str.results] == [r.code for r in as_list.results]
+    as_generator = preflight.check_batch([CLEAN], select=(s for s in ["PF10", "PF121"]), ignore=iter(["PF105"]))
+    assert [r.code for r in as_str.results] == [r.code for r in as_list.results] == [r.code for r in as_generator.results]
     assert {r.code for r in preflight.check_batch(CLEAN, select="PF1").results} == \
         {c.code for c in preflight.list_checks() if c.code.startswith("PF1")}
 
