@@ -217,6 +217,8 @@ def run(argv: Sequence[str] | None) -> int:
     except ConfigError as exc:
         raise _Usage(str(exc)) from None
     _apply(cfg, args)
+    if args.idfix_base and cfg.idfix.get("scope") != "directory":
+        raise _Usage("--idfix-base scans a subtree of the directory: give --idfix-scope directory with it")
     if not args.paths and not (cfg.directory.get("source") or cfg.tenant or cfg.dns.get("zone_files") or cfg.dns.get("nameservers")):
         raise _Usage("nothing to check: give batch CSV files, --directory, --tenant-domains or DNS options (see --help)")
 

@@ -122,6 +122,15 @@ def test_a_directory_wide_idfix_run_needs_no_batch(capsys):
     assert code == 1 and "no batch" not in err and "nothing was checked" not in err
 
 
+def test_idfix_base_without_directory_scope_is_a_usage_error(capsys):
+    """It would be ignored: the batch's objects are scanned, not the subtree."""
+    code, out, err = run_cli(capsys, CLEAN, "--directory", LDIF, "--idfix-base", "OU=Staff,DC=contoso,DC=com")
+    assert code == 2 and out == "" and "--idfix-scope directory" in err
+    code, report, _ = json_run(capsys, "--directory", LDIF, "--idfix-scope", "directory",
+                               "--idfix-base", "OU=Staff,DC=contoso,DC=com")
+    assert code in (0, 1) and report["checks"]
+
+
 # --- item 2: one exit code ---------------------------------------------------------------------
 
 
