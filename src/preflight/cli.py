@@ -15,19 +15,39 @@ exit codes:
   0  no finding at or above --fail-on
   1  findings at or above --fail-on, or a check errored (its source failed:
      unreachable server, bad credentials, untrusted certificate, DNS failure)
-  2  usage error, bad configuration, unknown check code, or a PATH that does not exist
+  2  usage error, bad configuration, unknown check code, a selection of no check,
+     a PATH (or an option's file) that does not exist or cannot be read, or
+     nothing checked (every selected check was skipped: its data was not given)
 A file that cannot be decoded or parsed is a finding (exit 1), not a usage error.
 """
 
 
 class _Usage(Exception):
-    """A usage error: printed as one line, exit code 2."""
+    """A usage error: each line of its message printed after "preflight: ", exit code 2."""
 
 
-def _codes(values: list[str] | None) -> list[str] | None:
+#: Positional PATHs that are another option's input (a zone file after --zone-file's one value, say).
+_NOT_A_BATCH = {".zone": "--zone-file (one file each, or comma-separated)", ".ldif": "--directory",
+                ".json": "--tenant-domains", ".toml": "--config"}
+#: A --tenant-domains value with one of these endings is a file name, not a domain.
+_DOMAIN_FILE_SUFFIXES = (".json", ".csv", ".txt", ".xml")
+
+
+def _non_negative(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0 (0: no limit), not {value!r}")
+    return n
+
+
+def _files(values: list[str] | None) -> list[str] | None:
+    """The file names of a repeatable option, each value possibly comma-separated."""
     if values is None:
         return None
-    return [c.strip() for v in values for c in v.split(",") if c.strip()]
+    return [f.strip() for v in values for f in v.split(",") if f.strip()]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,10 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS, default="text",
                    help="report format (html: one self-contained page, needs the html extra)")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
-    p.add_argument("--max-per-check", type=int, default=10, metavar="N",
+    p.add_argument("--max-per-check", type=_non_negative, default=10, metavar="N",
                    help="text format: list at most N findings of a check per file, count the rest (0: all; default 10)")
-    p.add_argument("--select", action="append", metavar="CODES", help="comma-separated codes, prefixes or names to run")
-    p.add_argument("--ignore", action="append", metavar="CODES", help="comma-separated codes, prefixes or names to skip")
+    p.add_argument("--select", action="append", metavar="CODES",
+                   help="comma-separated codes, prefixes or names to run (repeatable)")
+    p.add_argument("--ignore", action="append", metavar="CODES",
+                   help="comma-separated codes, prefixes or names to skip (repeatable)")
     p.add_argument("--fail-on", choices=("error", "warning", "info"), help="lowest severity that fails (default: error)")
     p.add_argument("--config", metavar="FILE", help="config file (default: nearest preflight.toml or pyproject.toml [tool.preflight])")
     p.add_argument("--sso", action="store_true", default=None, help="single sign-on (AD FS) is deployed")
@@ -72,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--tenant-domains", metavar="FILE|LIST", help="tenant domain export, or comma-separated verified domains")
     t.add_argument("--stage", choices=("migrating", "cutover", "complete"))
     t.add_argument("--dns-server", action="append", metavar="HOST[:PORT]", help="DNS server to ask (repeatable)")
-    t.add_argument("--zone-file", action="extend", nargs="+", metavar="FILE", help="offline zone files")
+    t.add_argument("--zone-file", action="append", metavar="FILE",
+                   help="offline zone file (repeat the option for each file, or comma-separate: a.zone,b.zone)")
     t.add_argument("--dns-timeout", type=float, metavar="S")
     t.add_argument("--outlook-anywhere-host", metavar="HOST",
                    help="the Outlook Anywhere (RPC over HTTP) host name: its DNS record, and the endpoint checks")
@@ -124,7 +147,7 @@ def _apply(cfg: Any, args: argparse.Namespace) -> None:
     dns: dict[str, Any] = {
         "stage": args.stage,
         "nameservers": args.dns_server,
-        "zone_files": args.zone_file and [_abspath(z) for z in args.zone_file],
+        "zone_files": args.zone_file and [_abspath(z) for z in _files(args.zone_file) or ()],
         "lifetime": args.dns_timeout,
         "outlook_anywhere_host": args.outlook_anywhere_host,
     }
@@ -139,13 +162,46 @@ def _apply(cfg: Any, args: argparse.Namespace) -> None:
                                 "window_hours": args.window_hours, "target_quota_gb": args.target_quota_gb}
     tenant: dict[str, Any] = {}
     if args.tenant_domains:
-        if Path(args.tenant_domains).is_file():
+        if _is_file_name(args.tenant_domains):
             tenant["domains_file"] = _abspath(args.tenant_domains)
         else:
             tenant["domains"] = [d.strip() for d in args.tenant_domains.split(",") if d.strip()]
     for section, values in (("directory", directory), ("dns", dns), ("idfix", idfix), ("tenant", tenant),
                             ("endpoint", endpoint), ("capacity", capacity)):
         getattr(cfg, section).update({k: v for k, v in values.items() if v is not None})
+
+
+def _is_file_name(value: str) -> bool:
+    """True when a --tenant-domains value names a file: an existing file, or a value with a path
+    separator or a file ending (a domain list has neither)."""
+    return (os.path.isfile(value) or "/" in value or os.sep in value
+            or value.lower().endswith(_DOMAIN_FILE_SUFFIXES))
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """Usage errors for the files named on the command line, before anything runs: a PATH that is
+    another option's input, then every input that does not exist (or is not a file)."""
+    for path in args.paths:
+        option = _NOT_A_BATCH.get(Path(path).suffix.lower())
+        if option:
+            raise _Usage(f"{path} is not a batch CSV file: give it with {option}")
+    named = [(p, "") for p in args.paths]
+    if args.directory and "://" not in args.directory:
+        named.append((args.directory, "--directory "))
+    if args.ca_file:
+        named.append((args.ca_file, "--ca-file "))
+    named += [(z, "--zone-file ") for z in _files(args.zone_file) or ()]
+    if args.tenant_domains and _is_file_name(args.tenant_domains):
+        named.append((args.tenant_domains, "--tenant-domains "))
+    problems = []
+    for path, option in named:
+        if not os.path.exists(path):
+            problems.append(f"{option}{path}: no such file")
+        elif os.path.isdir(path):
+            hint = "" if option else " (give its files, e.g. folder/*.csv)"
+            problems.append(f"{option}{path}: is a folder, not a file{hint}")
+    if problems:
+        raise _Usage("\n".join(problems))
 
 
 def _list_checks() -> str:
@@ -165,10 +221,13 @@ def _use_color(stream: Any) -> bool:
 
 
 def run(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_intermixed_args(argv)  # PATHs may come before, between and after options
     from . import registry
     from .config import ConfigError, load_config
 
+    if (args.list_checks or args.explain) and args.paths:
+        raise _Usage(f"{'--list-checks' if args.list_checks else '--explain'} checks no file: "
+                     f"run it without the PATH(s) {', '.join(args.paths)}")
     if args.list_checks:
         sys.stdout.write(_list_checks())
         return 0
@@ -178,24 +237,29 @@ def run(argv: Sequence[str] | None) -> int:
         except KeyError:
             raise _Usage(f"no check has the code or name {args.explain!r} (see --list-checks)") from None
         return 0
-    missing = [p for p in args.paths if not os.path.exists(p)]
-    if missing:
-        raise _Usage(f"no such file: {', '.join(missing)}")
+    _check_paths(args)
     try:
         cfg = load_config(args.config)
     except ConfigError as exc:
         raise _Usage(str(exc)) from None
     _apply(cfg, args)
+    if args.idfix_base and cfg.idfix.get("scope") != "directory":
+        raise _Usage("--idfix-base scans a subtree of the directory: give --idfix-scope directory with it")
     endpoint_asked = cfg.endpoint.get("outlook_anywhere_host") or cfg.endpoint.get("certificate")
     if not args.paths and not (cfg.directory.get("source") or cfg.tenant or cfg.dns.get("zone_files")
                               or cfg.dns.get("nameservers") or endpoint_asked):
         raise _Usage("nothing to check: give batch CSV files, --directory, --tenant-domains or DNS options (see --help)")
 
-    from .api import check_batch
+    from .api import run_batches
     from .formatters import render
+    from .sources.batch_csv import read_batch
 
+    batches = [read_batch(p) for p in args.paths]
+    unreadable = [bf.errors["raw"] for bf in batches if "raw" in bf.errors]
+    if unreadable:  # one line per path, not one errored check per path and check
+        raise _Usage("\n".join(unreadable))
     try:
-        report = check_batch(args.paths, cfg, select=_codes(args.select), ignore=_codes(args.ignore))
+        report = run_batches(batches, cfg, select=args.select, ignore=args.ignore)
     except KeyError as exc:
         raise _Usage(str(exc.args[0])) from None
     except ConfigError as exc:
@@ -225,8 +289,15 @@ def run(argv: Sequence[str] | None) -> int:
     errored = [r for r in report.results if r.status.value == "errored"]
     if errored:
         sys.stderr.write(f"preflight: {len(errored)} check(s) errored: their data source failed (see the report)\n")
-        return 1
-    return report.exit_code(cfg.fail_on)
+    if report.checked_nothing():
+        reasons = sorted({r.reason or "" for r in report.results} - {""})
+        sys.stderr.write(f"preflight: nothing was checked: every selected check was skipped ({'; '.join(reasons)})\n")
+    elif not args.paths and cfg.idfix.get("scope") != "directory":
+        skipped = sum(r.reason == "no batch file given" for r in report.results)
+        if skipped:
+            sys.stderr.write(f"preflight: no batch CSV file given: {skipped} check(s) of batch files and their rows "
+                             "did not run (give the batch files as PATH arguments)\n")
+    return report.exit_code()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -239,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_plan(argv[1:])
         return run(argv)
     except _Usage as exc:
-        sys.stderr.write(f"preflight: {exc}\n")
+        sys.stderr.write("".join(f"preflight: {line}\n" for line in str(exc).splitlines()))
         return 2
     except SystemExit as exc:  # argparse: --help, --version (0) and usage errors (2)
         return int(exc.code or 0)

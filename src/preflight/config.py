@@ -98,8 +98,8 @@ class Config:
 def load_config(path: str | os.PathLike[str] | None = None, start: Path | None = None) -> Config:
     """Read the configuration.
 
-    With ``path``: that file (``[tool.preflight]`` if it is a pyproject.toml,
-    else its top level). Without: the nearest preflight.toml, or pyproject.toml
+    With ``path``: that file (its ``[tool.preflight]`` table if it is a
+    pyproject.toml or has one, else its top level). Without: the nearest preflight.toml, or pyproject.toml
     with a ``[tool.preflight]`` table, from ``start`` (default: the current
     folder) upwards; none found gives the defaults.
 
@@ -130,7 +130,21 @@ def _toml(path: Path) -> dict[str, Any]:
 
 
 def _read(path: Path) -> Config:
+    """A pyproject.toml, or any file with a ``[tool.preflight]`` table (a copy of
+    one), is read from that table (other tables are not preflight's); another
+    file from its top level."""
     data = _toml(path)
-    if path.name == "pyproject.toml":
-        data = data.get("tool", {}).get("preflight", {})
+    tool = data.get("tool")
+    if path.name == "pyproject.toml" or (isinstance(tool, dict) and "preflight" in tool):
+        options = {f.name for f in fields(Config)} - {"source"}
+        extra = sorted(k for k in data if k in options)  # other tables (a copied [project]) are not ours
+        if path.name != "pyproject.toml" and extra:
+            raise ConfigError(f"{path} has both a [tool.preflight] table and top-level option(s) "
+                              f"({', '.join(extra)}): keep one of them")
+        data = (tool or {}).get("preflight", {}) if isinstance(tool, dict) else {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"[tool.preflight] in {path} must be a table")
+    elif isinstance(tool, dict):
+        raise ConfigError(f"{path} has a [tool] table but no [tool.preflight]: put preflight's options under "
+                          "[tool.preflight], or at the top level of a preflight.toml")
     return Config.from_mapping(data, source=path.resolve())

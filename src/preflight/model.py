@@ -139,6 +139,8 @@ class Report:
         findings: every :class:`Finding`, in check order then input order.
         duration: wall time of the run, in seconds.
         started: ISO 8601 UTC timestamp of the start.
+        fail_on: the lowest severity that fails the run (the config's
+            ``fail_on``), the default of :meth:`exit_code`.
     """
 
     version: str
@@ -147,6 +149,7 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     duration: float = 0.0
     started: str = ""
+    fail_on: str = "error"
 
     def counts(self) -> dict[str, dict[str, int]]:
         """``{"findings": {"error": n, "warning": n, "info": n}, "checks": {"passed": n, ...}}``."""
@@ -167,9 +170,29 @@ class Report:
         threshold = Severity(at_least).rank
         return any(f.severity.rank >= threshold for f in self.findings)
 
-    def exit_code(self, fail_on: Severity | str = Severity.ERROR) -> int:
-        """The CLI's exit code: 1 when a finding is at or above ``fail_on``, else 0."""
-        return 1 if self.has_findings(fail_on) else 0
+    def checked_nothing(self) -> bool:
+        """True when no check ran: every result is skipped (its data was not given), or there is none."""
+        return all(r.status is Status.SKIPPED for r in self.results)
+
+    def exit_code(self, fail_on: Severity | str | None = None) -> int:
+        """The exit code of the run; the CLI exits with exactly this.
+
+        - 2: nothing was checked (every check was skipped: its data was not given);
+        - 1: a check errored (its source failed, so the run proves nothing), or a
+          finding is at or above ``fail_on``;
+        - 0: otherwise.
+
+        Args:
+            fail_on: ``"error"``, ``"warning"`` or ``"info"``; ``None`` (default)
+                uses the run's configured :attr:`fail_on`.
+
+        Raises:
+            ValueError: ``fail_on`` is not a severity.
+        """
+        threshold = Severity(self.fail_on if fail_on is None else fail_on)
+        if any(r.status is Status.ERRORED for r in self.results) or self.has_findings(threshold):
+            return 1
+        return 2 if self.checked_nothing() else 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping following ``report.schema.json`` (version ``SCHEMA_VERSION``)."""

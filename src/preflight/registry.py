@@ -8,10 +8,11 @@ supplies them. Built-in names:
     the run's :class:`preflight.config.Config`.
 ``batches``
     every batch file checked in this run (list of
-    :class:`preflight.sources.batch_csv.BatchFile`).
+    :class:`preflight.sources.batch_csv.BatchFile`); with none given the check
+    is skipped, with one that cannot be read it is errored.
 ``reference``
     batch files already committed (``batch_folder`` in config), compared with
-    but not checked themselves.
+    but not checked themselves (possibly none).
 ``batch``, ``raw``, ``text``, ``records``, ``header``, ``frame``, ``addresses``, ``address_keys``
     one batch file and its successive layers (bytes, decoded text, CSV records,
     header, rows as a pandas frame, the EmailAddress values stripped, and
@@ -101,14 +102,26 @@ class Check:
 
     @property
     def title(self) -> str:
-        """The first line of the docstring: what the check finds."""
-        return self.doc.strip().splitlines()[0] if self.doc.strip() else self.name
+        """The docstring's first paragraph on one line (what the check finds), as plain text."""
+        first = self.doc.strip().split("\n\n", 1)[0]
+        return _plain(" ".join(first.split())) if first else self.name
 
     def explain(self) -> str:
-        """The rule page printed by ``--explain``: header, then the docstring."""
+        """The rule page printed by ``--explain``: header, then the docstring as
+        plain text (code in single backquotes), its examples as the files they stand for."""
         head = f"{self.code} ({self.name})"
         meta = f"Area: {self.area}. Default severity: {self.severity.value}. Needs: {', '.join(self.needs)}."
-        return f"{head}\n{'=' * len(head)}\n\n{meta}\n\n{self.doc.strip()}\n"
+        prose, examples = [], []
+        for line in self.doc.strip().splitlines():
+            m = _EXAMPLE_RE.match(line.strip())
+            if m:
+                examples.append(_render_example(m))
+            else:
+                prose.append(_plain(line))
+        body = "\n".join(prose).rstrip()
+        if examples:
+            body += "\n\nExamples (files as they would be written; the test suite runs them):\n" + "\n".join(examples)
+        return f"{head}\n{'=' * len(head)}\n\n{meta}\n\n{body}\n"
 
     def examples(self) -> list[tuple[str, dict[str, str], str]]:
         """The docstring's examples as ``(expected, options, input)``:
@@ -121,6 +134,28 @@ class Check:
                 opts = {k.strip(): v.strip() for k, v in opts.items()}
                 out.append((m["kind"], opts, _unescape(m["input"])))
         return out
+
+
+def _plain(text: str) -> str:
+    """reStructuredText literals (````x````) as single backquotes, the docstrings' other code style."""
+    return re.sub(r"``(.+?)``", r"`\1`", text)
+
+
+def _render_example(m: re.Match[str]) -> str:
+    """One docstring example as a rule page shows it: what it gives, then its lines indented
+    (``\\n`` becomes a line break; ``\\t``, ``\\r`` and ``\\xHH`` stay as written, being invisible)."""
+    verdict = "no finding" if m["kind"] == "Okay" else m["kind"]
+    if m["opts"]:
+        verdict += f" (with {', '.join(kv.strip().replace('=', ' = ') for kv in m['opts'].split(','))})"
+    text = m["input"]
+    lines = text.split("\\n")
+    if not _unescape(text).strip():
+        shown = ["(an empty file)"] if not text else ["(white space and line breaks only)"]
+    else:
+        shown = [line if line.strip() else "(blank line)" for line in lines]
+        if shown and shown[-1] == "(blank line)" and not lines[-1]:  # a final line break
+            shown.pop()
+    return f"  {verdict}:\n" + "".join(f"      {line}\n" for line in shown).rstrip("\n")
 
 
 def _unescape(text: str) -> str:
@@ -225,6 +260,8 @@ def get(code_or_name: str) -> Check:
 
 def _matches(c: Check, selector: str) -> bool:
     s = selector.strip()
+    if not s:
+        return False
     if s.upper() == "ALL":
         return True
     return c.code.startswith(s.upper()) or c.name == s.lower()
@@ -236,18 +273,26 @@ def select(select: Iterable[str] | None = None, ignore: Iterable[str] | None = N
     ``select=None`` means all; ``"PF1"`` selects every batch-CSV check.
 
     Raises:
-        KeyError: a selector that matches no check (a typo must not silently select nothing).
+        KeyError: a selector that matches no check (a typo must not silently select
+            nothing), or a selection that leaves no check to run (an empty
+            ``select``, or an ``ignore`` that removes every selected check).
     """
     checks = all_checks()
     chosen = checks
+    select = None if select is None else list(select)
+    ignore = list(ignore or ())
     for label, selectors in (("select", select), ("ignore", ignore)):
         for s in selectors or ():
             if not any(_matches(c, s) for c in checks):
                 raise KeyError(f"--{label} {s}: no check has this code prefix or name")
     if select is not None:
+        if not select:
+            raise KeyError("--select is empty: it selects no check (leave it out to run every check)")
         chosen = [c for c in checks if any(_matches(c, s) for s in select)]
     if ignore:
         chosen = [c for c in chosen if not any(_matches(c, s) for s in ignore)]
+    if not chosen:
+        raise KeyError(f"--ignore {','.join(ignore)} leaves no check to run")
     return chosen
 
 

@@ -59,10 +59,15 @@ class Context:
         """
         if name == "config":
             return self.config
-        if name == "batches":
-            return self.batches
-        if name == "reference":
-            return self.reference
+        if name in ("batches", "reference"):
+            # Data a check never had is never passed: no batch file skips, an unreadable one errors.
+            files = self.batches if name == "batches" else self.reference
+            if name == "batches" and not files:
+                raise Missing("no batch file given")
+            unread = [bf.errors["raw"] for bf in files if "raw" in bf.errors]
+            if unread:
+                raise SourceError("; ".join(unread))
+            return files
         if name in FILE_DATA:
             if batch is None:
                 raise Missing(f"{name} is per batch file")
@@ -173,7 +178,7 @@ def run(
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
     ctx = Context(config or Config(), batches, reference)
-    report = Report(version=__version__, started=started.isoformat(timespec="seconds"))
+    report = Report(version=__version__, started=started.isoformat(timespec="seconds"), fail_on=ctx.config.fail_on)
     for chk in checks:
         if ctx.per_file(chk.needs):
             if not ctx.batches:

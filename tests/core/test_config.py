@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from preflight.config import Config, ConfigError, load_config
@@ -68,3 +70,24 @@ def test_the_readme_configuration_example_is_valid():
     LdapSource.from_config(cfg.directory)  # validates the keys; connects only when used
     dns.source_from_config(cfg)
     assert cfg.tenant["domains_file"].endswith(".json") and hasattr(tenant, "tenant_from_config")
+
+
+@pytest.mark.parametrize("name", ["x.toml", "preflight.toml"])
+def test_an_explicit_file_with_a_tool_preflight_table_is_read_from_it(tmp_path, name):
+    """``--config x.toml`` holding a copy of pyproject's table (issue 15, item 13)."""
+    path = tmp_path / name
+    path.write_text('[project]\nname = "copied"\n\n[tool.preflight]\nsso = true\n\n[tool.preflight.dns]\nstage = "cutover"\n')
+    cfg = load_config(path)
+    assert cfg.sso is True and cfg.dns == {"stage": "cutover"} and cfg.source == path.resolve()
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('sso = true\n[tool.preflight]\nfail_on = "warning"\n', "both a [tool.preflight] table and top-level option(s) (sso)"),
+    ("[tool.black]\nline-length = 88\n", "no [tool.preflight]"),
+    ('[tool]\npreflight = "x"\n', "must be a table"),
+])
+def test_a_tool_table_that_is_not_preflight_s_says_what_to_do(tmp_path, text, message):
+    path = tmp_path / "x.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ...registry import Missing, Problem, check
 from ...sources.batch_csv import KNOWN_COLUMNS, BatchFile
 
@@ -88,7 +90,8 @@ def unknown_column(batch: BatchFile, header: list[str]):
     ForceChangePassword. Another column is a sign of a wrong export or a typo
     (`ForcePasswordChange`), and its data is not migrated.
 
-    Fix: delete the column, or correct its name.
+    Fix: correct its name (the finding names the column it most likely stands
+    for: a misnamed address column is renamed EmailAddress), or delete the column.
 
     Source: Microsoft Learn, "CSV files for staged migration" (the three attributes).
 
@@ -97,15 +100,46 @@ def unknown_column(batch: BatchFile, header: list[str]):
     """
     _require_header(header)
     first = batch.records[0]
+    present = batch.column_index()
     for name in header:
         if name and name.casefold() not in _KNOWN:
+            target = _meant_column(name)
+            if target is None:
+                fix = "Delete the column, or correct its name."
+            elif target in present:
+                fix = f"Delete the column: the batch already has {target}, and reads only that one."
+            else:
+                fix = f"Rename the column {name!r} to {target!r}."
             yield Problem(
                 f"unknown column {name!r}; a batch knows {', '.join(KNOWN_COLUMNS)}",
                 row=first.row,
                 line=first.line,
                 column=name,
-                fix="Delete the column or correct its name.",
+                fix=fix,
             )
+
+
+def _words(name: str) -> frozenset[str]:
+    return frozenset(w.casefold() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", name))
+
+
+def _meant_column(name: str) -> str | None:
+    """The known column an unknown header name most likely stands for (spacing, case, an
+    address attribute's name, a near miss such as ForcePasswordChange), or None."""
+    import difflib
+
+    folded = _fold(name)
+    known = {c.casefold(): c for c in KNOWN_COLUMNS}
+    if folded in known:
+        return known[folded]
+    if folded in _EMAIL_ALIASES:
+        return "EmailAddress"
+    words = _words(name)
+    for column in KNOWN_COLUMNS:
+        if words == _words(column):  # the same words in another order
+            return column
+    close = difflib.get_close_matches(folded, list(known), n=1, cutoff=0.8)
+    return known[close[0]] if close else None
 
 
 @check("PF113", "csv-duplicate-column", severity="error")
