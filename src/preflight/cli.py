@@ -267,13 +267,13 @@ def run(argv: Sequence[str] | None) -> int:
 
     if args.output:
         try:
-            Path(args.output).write_text(render(report, args.format, max_per_check=args.max_per_check, fail_on=cfg.fail_on),
+            Path(args.output).write_text(render(report, args.format, max_per_check=args.max_per_check),
                                          encoding="utf-8")
         except OSError as exc:
             raise _Usage(f"cannot write --output {args.output}: {exc.strerror or exc}") from None
     else:
         color = args.format == "text" and _use_color(sys.stdout)
-        sys.stdout.write(render(report, args.format, color=color, max_per_check=args.max_per_check, fail_on=cfg.fail_on))
+        sys.stdout.write(render(report, args.format, color=color, max_per_check=args.max_per_check))
     if args.fix_ldif or args.idfix_csv:
         from .exports.idfix import write_fix_ldif, write_idfix_csv
 

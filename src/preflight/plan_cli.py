@@ -75,7 +75,7 @@ def run(argv: Sequence[str]) -> int:
         waves = [p for p in written if p.suffix == ".csv"]
         page = Path(args.output) if args.output else Path(args.out) / "plan.html"
         report = check_batch(waves, cfg, select=["PF1", "PF2", "PF4", "PF7"])
-        page.write_text(render(report, "html", fail_on=cfg.fail_on, max_per_check=args.max_per_check), encoding="utf-8")
+        page.write_text(render(report, "html", max_per_check=args.max_per_check), encoding="utf-8")
         written.append(page)
     if args.format == "json":
         sys.stdout.write(Path(args.out, "plan.json").read_text(encoding="utf-8"))

@@ -223,11 +223,12 @@ def _view(report: Report, fail_on: str, max_per_check: int | None) -> dict[str, 
     }
 
 
-def render(report: Report, *, fail_on: str = "error", max_per_check: int | None = MAX_PER_CHECK, **_: object) -> str:
+def render(report: Report, *, fail_on: str | None = None, max_per_check: int | None = MAX_PER_CHECK, **_: object) -> str:
     """The report as one self-contained HTML page (a ``str``, UTF-8 when written).
 
     Args:
-        fail_on: the lowest severity that fails the run (as ``--fail-on``), for the verdict banner.
+        fail_on: the lowest severity that fails the run, for the verdict banner (default: the
+            run's own, :attr:`Report.fail_on`).
         max_per_check: findings of one check listed per file, domain or directory (``None`` or 0:
             all); the rest are counted ("and M more").
 
@@ -252,4 +253,4 @@ def render(report: Report, *, fail_on: str = "error", max_per_check: int | None 
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     csp = (f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'; "
            "base-uri 'none'; form-action 'none'")
-    return template.render(csp=csp, script=script, css=css, **_view(report, fail_on, max_per_check))
+    return template.render(csp=csp, script=script, css=css, **_view(report, fail_on or report.fail_on, max_per_check))
