@@ -64,8 +64,6 @@ in a few seconds (``benchmarks/bench_exports.py``).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import codecs
 import contextlib
 import csv
@@ -88,7 +86,7 @@ from ..schemas import (
     DIRECTORY_STRINGS,
     DirectoryObjects,
 )
-from . import FrameSource
+from . import FrameSource, ldif_text
 
 __all__ = ["ATTRIBUTES", "FORMATS", "detect_format", "read_csvde", "read_export", "read_get_aduser_csv", "read_ldif"]
 
@@ -120,7 +118,6 @@ _ESCAPE_RE = re.compile(r"\\([0-9A-Fa-f]{2}(?:\\[0-9A-Fa-f]{2})*|.)")
 _BOOLS = {"TRUE": True, "FALSE": False}
 _SNIFF_BYTES = 65536
 _VALIDATE_ROWS = 10_000
-_LDIF_LINE_RE = re.compile(r"^[A-Za-z][\w;.-]*::? ")
 
 
 # --------------------------------------------------------------------------- entry points
@@ -158,19 +155,15 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     except OSError as exc:
         raise SourceError(f"cannot read the directory export {path}: {exc.strerror or exc}") from None
     text = head.decode(_encoding_of(head), errors="ignore").lstrip("\ufeff")
-    lines = iter(text.splitlines())
-    first = next((ln for ln in lines if ln.strip()), "")
-    if first.startswith("#TYPE"):
-        first = next((ln for ln in lines if ln.strip()), "")
-        fields = _header_fields(first)
+    if text.startswith("#TYPE"):
+        fields = _header_fields(next((ln for ln in text.splitlines()[1:] if ln.strip()), ""))
         if "distinguishedname" in fields:
             return "get-aduser"
     else:
-        while first.startswith("#"):  # LDIF comments
-            first = next((ln for ln in lines if ln.strip()), "")
-        if _LDIF_LINE_RE.match(first):  # dn:, version:, or another attribute (then an LDIF error says why)
+        first = ldif_text.first_line(text.encode("utf-8"))  # past comments, folded ones too
+        if ldif_text.LDIF_LINE_RE.match(first):  # dn:, version:, or another attribute (then an LDIF error says why)
             return "ldif"
-        fields = _header_fields(first)
+        fields = _header_fields(first.decode("utf-8"))
         if fields and fields[0] == "dn":
             return "csvde"
         if "distinguishedname" in fields:
@@ -183,29 +176,40 @@ def detect_format(path: str | os.PathLike[str]) -> str:
 
 
 def read_ldif(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """An ldifde LDIF file as a validated DirectoryObjects frame, parsed by the
+    """An LDIF export (``ldifde -f``, or OpenLDAP ``ldapsearch`` output with or
+    without ``-LLL``) as a validated DirectoryObjects frame, parsed by the
     installed ``ldif`` module (:mod:`preflight._ldif`).
 
     Raises:
         SourceError: unreadable or malformed LDIF (with the line), a change
             record other than ``add``, a value that is not UTF-8 text, a bad
-            integer or boolean, a duplicate DN.
+            integer or boolean, a duplicate DN; a file cut short or an
+            ldapsearch that failed (:mod:`.ldif_text`); no entries.
     """
+    return _read_ldif(path)[0]
+
+
+def _read_ldif(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, frozenset[str]]:
+    """The frame and the normalized columns the export holds: those some entry
+    has, and those ldapsearch's ``# requesting:`` line names (all for ``*``)."""
     name = Path(path).name
     data = _read_bytes(path)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # ldifde -u
         data = _decode(data, "utf-16", path).encode("utf-8")
     elif data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
+    text = ldif_text.split(data, name)
     try:
-        rows = [(dn, entry) for dn, entry in _ldif.parse(data) if dn is not None]  # None: a lone ``version: 1``
+        rows = [(dn, entry) for dn, entry in _ldif.parse(text.data) if dn is not None]  # None: a lone ``version: 1``
     except _ldif.LDIFSyntaxError as exc:
-        line, reason = _ldif_error(data, exc.record, exc)
-        raise SourceError(f"{name}: line {line}: not valid LDIF: {reason}") from None
+        raise text.error(exc.record, _first_line(exc)) from None
 
     n = len(rows)
     raw: dict[str, list] = {c: [""] * n for c in DIRECTORY_COLUMNS if c not in DIRECTORY_LISTS}
     lists: dict[str, list] = {c: [()] * n for c in DIRECTORY_LISTS}
+    known = {"dn", "cn"} | {c for a, c in _LDAP_NAMES.items() if a in (text.requested or ())}
+    if text.requested == {"*"}:
+        known = set(DIRECTORY_COLUMNS)
     for i, (dn, entry) in enumerate(rows):
         if not dn.strip():
             raise SourceError(f"{name}: record {i + 1} has an empty dn")
@@ -221,6 +225,7 @@ def read_ldif(path: str | os.PathLike[str]) -> pd.DataFrame:
             column = _LDAP_NAMES.get(key)
             if column is None or column == "dn":  # the record's dn line is the one
                 continue
+            known.add(column)
             if column == "hasMasterAccountSid":
                 raw[column][i] = "TRUE"  # presence; the binary value is never needed
                 continue
@@ -236,7 +241,11 @@ def read_ldif(path: str | os.PathLike[str]) -> pd.DataFrame:
     for c, v in lists.items():
         s = pd.Series(v, dtype=object)
         cols[c] = s.map(lambda t: tuple(x.lower() for x in t)) if c == "objectClass" else s
-    return _build(cols, name, lambda i: f"the record of {rows[i][0]}")
+    if n > 1 and not lists["objectClass"][-1] and any(lists["objectClass"]):  # every exported object has one
+        line = text.entry_line(len(text.records) - 1)
+        raise ldif_text.cut_short(name, f"line {line}: the last entry ({rows[-1][0]}) has no objectClass, "
+                                        "which the other entries have")
+    return _build(cols, name, lambda i: f"the record of {rows[i][0]}"), frozenset(known)
 
 
 def read_csvde(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -281,8 +290,9 @@ def _read_csv(path: str | os.PathLike[str], fmt: str) -> pd.DataFrame:
         table = pd.read_csv(path, engine="pyarrow", **options)
     except Exception:
         table = None
+    fallback = table is None
     try:
-        if table is None:
+        if fallback:
             table = pd.read_csv(path, engine="c", na_filter=False, skip_blank_lines=True, **options)
     except UnicodeDecodeError:
         _decode(_read_bytes(path), encoding, path)  # raises with the line
@@ -297,6 +307,10 @@ def _read_csv(path: str | os.PathLike[str], fmt: str) -> pd.DataFrame:
     if not isinstance(table.index, pd.RangeIndex):  # pandas took the first field as the index
         raise SourceError(f"{name}: not a valid CSV export: the records have more fields than the header "
                           f"(line {skip + 1}) has")
+    if not _ends_with_line_break(path, head, encoding):  # csvde and Export-Csv end every record with one
+        raise ldif_text.cut_short(name, "the file ends inside a record (no line break after its last line)")
+    if fallback:  # pyarrow refuses a record with fewer fields than the header; pandas' C parser pads it
+        _check_field_counts(path, encoding, skip, len(table.columns), len(table), name)
     header = [str(c) for c in table.columns]
     columns = _map_columns(header, fmt, name)
     data = {canonical: table[original] for original, canonical in columns.items()}
@@ -322,6 +336,38 @@ def _read_csv(path: str | os.PathLike[str], fmt: str) -> pd.DataFrame:
             if c in data:
                 data[c] = _split_lists(data[c], c)
         return _build(data, name, where)
+
+
+def _ends_with_line_break(path: str | os.PathLike[str], head: bytes, encoding: str) -> bool:
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        fh.seek(max(fh.tell() - 2, 0))
+        tail = fh.read()
+    if encoding.startswith("utf-16"):
+        return tail == (b"\x00\n" if head.startswith(codecs.BOM_UTF16_BE) else b"\n\x00")
+    return tail.endswith(b"\n")
+
+
+def _check_field_counts(path: str | os.PathLike[str], encoding: str, skip: int, width: int, records: int,
+                        name: str) -> None:
+    """Raise SourceError at the first record with fewer fields than the header:
+    the last record (a file cut short), or another (a broken record)."""
+    with open(path, encoding=encoding, newline="") as fh:
+        for _ in range(skip):
+            fh.readline()
+        reader = csv.reader(fh)
+        next(reader, None)
+        number = 0
+        for row in reader:
+            if not row:
+                continue
+            number += 1
+            if len(row) < width:
+                where = (f"line {reader.line_num + skip}: record {number} (starting {row[0][:80]!r}) has {len(row)} "
+                         f"of the header's {width} fields")
+                if number == records:
+                    raise ldif_text.cut_short(name, where)
+                raise SourceError(f"{name}: not a valid CSV export: {where}")
 
 
 def _map_columns(header: list[str], fmt: str, name: str) -> dict[str, str]:
@@ -391,6 +437,9 @@ def _build(cols: dict[str, pd.Series], name: str, where: Callable[[int], str]) -
     empty ``cn`` is the value of the DN's first RDN."""
     dn = cols["dn"]
     n = len(dn)
+    if not n:
+        raise SourceError(f"{name}: the export is empty: it holds no directory objects (check the search base "
+                          "and filter of the export command, and that it ran to the end)")
     index = pd.RangeIndex(n)
     dn_values = dn.tolist()
     empty = list(_positions(dn_values, ""))
@@ -547,47 +596,3 @@ def _header_fields(line: str) -> list[str]:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _ldif_error(data: bytes, record_no: int, exc: BaseException) -> tuple[int, str]:
-    """The line and reason of an LDIF parse error in the ``record_no``-th record
-    (1-based; the parser counts a record when it starts parsing it)."""
-    blocks: list[list[tuple[int, bytes]]] = []
-    block: list[tuple[int, bytes]] = []
-    logical: tuple[int, bytes] | None = None
-    for number, raw in enumerate(data.splitlines(), start=1):
-        if raw.startswith(b" ") and logical is not None:
-            logical = (logical[0], logical[1] + raw[1:])
-            continue
-        if logical is not None and not logical[1].startswith(b"#"):
-            block.append(logical)
-        logical = None
-        if not raw.strip():
-            if block:
-                blocks.append(block)
-                block = []
-            continue
-        logical = (number, raw)
-    if logical is not None and not logical[1].startswith(b"#"):
-        block.append(logical)
-    if block:
-        blocks.append(block)
-    if not 1 <= record_no <= len(blocks):
-        return (blocks[-1][0][0] if blocks else 1), _first_line(exc)
-    lines = blocks[record_no - 1]
-    for number, text in lines:
-        attr, _, value = text.partition(b":")
-        if attr.strip().lower() == b"changetype" and value.strip().lower() != b"add":
-            kind = value.strip().decode("ascii", "replace")
-            return number, f"a 'changetype: {kind}' change record, not an export (give the output of ldifde -f)"
-    for number, text in lines:
-        if b":" not in text:
-            shown = text[:60].decode("utf-8", "replace")
-            return number, f"{shown!r} is not 'attribute: value'"
-        attr, _, value = text.partition(b":")
-        if value.startswith(b":"):
-            try:
-                base64.b64decode(value[1:].strip(), validate=True)
-            except (binascii.Error, ValueError):
-                return number, f"the base64 value of {attr.decode('ascii', 'replace')} does not decode"
-    return lines[0][0], _first_line(exc)
