@@ -21,6 +21,10 @@ attributes; narrow ``-d`` to an OU to export less)::
         msExchRecipientTypeDetails,msExchUMEnabledFlags,userAccountControl,msExchHideFromAddressLists,isCriticalSystemObject,msExchMasterAccountSid |
       Export-Csv contoso.csv -NoTypeInformation -Encoding UTF8
 
+From Linux, OpenLDAP's ``ldapsearch`` writes LDIF too (the README has the command)::
+
+    ldapsearch -H ldaps://dc1.contoso.com -x -D svc-preflight@contoso.com -W -E pr=1000/noprompt -b "DC=contoso,DC=com" "(|(objectClass=user)(objectClass=contact)(objectClass=group)(objectClass=publicFolder))" <the attributes, space-separated> > contoso.ldif
+
 The attribute list is :data:`ATTRIBUTES` (every normalized column but ``dn``,
 with msExchMasterAccountSid for ``hasMasterAccountSid``). ``Get-ADUser`` in
 place of ``Get-ADObject`` reads the same (its properties SamAccountName,
@@ -29,10 +33,12 @@ contacts and groups in a batch are then reported as not found.
 
 What the readers accept:
 
-* **LDIF** (``ldifde -f``; :func:`read_ldif`, parsed with the ``ldif``
-  package): ``changetype: add`` or plain content records, base64 values
+* **LDIF** (``ldifde -f``, ``ldapsearch`` with or without ``-LLL``;
+  :func:`read_ldif`, parsed with the ``ldif`` package after
+  :mod:`.ldif_text` set apart ldapsearch's search references and result
+  lines): ``changetype: add`` or plain content records, base64 values
   (``attr:: ``), folded lines, repeated lines for multi-valued attributes,
-  comments, ``version: 1``; UTF-8, or UTF-16 as ``ldifde -u`` writes.
+  comments (folded ones too), ``version: 1``; UTF-8, or UTF-16 as ``ldifde -u`` writes.
   A change record other than ``add`` (a ``--fix-ldif`` output, say) is refused.
 * **csvde CSV** (:func:`read_csvde`): header ``DN,…``; multi-valued attributes
   joined with ``;``; binary values as ``X'hex'``; ``TRUE``/``FALSE``; UTF-8
@@ -55,6 +61,11 @@ do (a ``type:`` prefix for proxyAddresses, ``name=`` for DNs). msExchMasterAccou
 counts by its presence only (``hasMasterAccountSid``). A missing ``cn`` is taken
 from the first RDN of the DN. Values are kept as written (no stripping: the
 IdFix checks look for stray white space).
+
+An export with no objects, or cut short (no line break after the last
+line, a last entry without objectClass, a base64 value cut on the last line,
+ldapsearch's final result missing or not a success, a CSV record with fewer
+fields than the header), is a :class:`~preflight.registry.SourceError`.
 
 The CSV readers are column-wise (``pandas.read_csv`` with ``dtype=str``, then
 one operation per column — low-cardinality columns are parsed once per distinct
@@ -161,6 +172,9 @@ def detect_format(path: str | os.PathLike[str]) -> str:
             return "get-aduser"
     else:
         first = ldif_text.first_line(text.encode("utf-8"))  # past comments, folded ones too
+        if not first.strip():  # ldifde writes nothing when its search finds nothing
+            raise SourceError(f"{Path(path).name}: the export is empty: it holds no directory objects "
+                              "(nothing but blank lines and comments)")
         if ldif_text.LDIF_LINE_RE.match(first):  # dn:, version:, or another attribute (then an LDIF error says why)
             return "ldif"
         fields = _header_fields(first.decode("utf-8"))
