@@ -29,6 +29,7 @@ def no_object(batch_directory):
     column holds the primary SMTP address of the on-premises mailbox.
     """
     bd = batch_directory
+    bd.require()
     found = set(bd.matches["rid"])
     for rid, r in bd.rows.iterrows():
         if rid not in found:
@@ -52,6 +53,7 @@ def ambiguous(batch_directory):
     (proxyAddresses must be unique); IdFix duplicate rule.
     """
     bd = batch_directory
+    bd.require()
     counts = bd.matches["rid"].value_counts()
     for rid in sorted(counts[counts > 1].index):
         r = bd.rows.loc[rid]
@@ -77,6 +79,7 @@ def not_windows_email_address(batch_directory):
     Source: Microsoft Learn, "Perform a staged migration…" (the mail-enabled
     user's address must match the WindowsEmailAddress).
     """
+    batch_directory.require()
     rows = batch_directory.resolved()
     mail = rows["mail"].str.strip()
     wrong = rows[(mail != "") & (mail.str.casefold() != rows["key"])]
@@ -100,6 +103,7 @@ def mail_not_primary(batch_directory):
     Source: Microsoft Learn, "Perform a staged migration…" (WindowsEmailAddress);
     Exchange recipient attributes (mail, proxyAddresses).
     """
+    batch_directory.require()
     rows = batch_directory.resolved()
     primary = rows["proxyAddresses"].map(primary_smtp).astype("string").str.strip()
     mail = rows["mail"].str.strip()

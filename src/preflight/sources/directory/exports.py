@@ -23,7 +23,9 @@ attributes; narrow ``-d`` to an OU to export less)::
 
 From Linux, OpenLDAP's ``ldapsearch`` writes LDIF too (the README has the command)::
 
-    ldapsearch -H ldaps://dc1.contoso.com -x -D svc-preflight@contoso.com -W -E pr=1000/noprompt -b "DC=contoso,DC=com" "(|(objectClass=user)(objectClass=contact)(objectClass=group)(objectClass=publicFolder))" <the attributes, space-separated> > contoso.ldif
+    ldapsearch -H ldaps://dc1.contoso.com -x -D svc-preflight@contoso.com -W -E pr=1000/noprompt \
+        -b "DC=contoso,DC=com" "(|(objectClass=user)(objectClass=contact)(objectClass=group)(objectClass=publicFolder))" \
+        <the attributes, space-separated> > contoso.ldif
 
 The attribute list is :data:`ATTRIBUTES` (every normalized column but ``dn``,
 with msExchMasterAccountSid for ``hasMasterAccountSid``). ``Get-ADUser`` in
@@ -99,12 +101,15 @@ from ..schemas import (
 )
 from . import FrameSource, ldif_text
 
-__all__ = ["ATTRIBUTES", "FORMATS", "detect_format", "read_csvde", "read_export", "read_get_aduser_csv", "read_ldif"]
+__all__ = ["ATTRIBUTES", "FORMATS", "ExportSource", "detect_format", "read_csvde", "read_export", "read_get_aduser_csv",
+           "read_ldif"]
 
 #: The ``-l`` / ``-Properties`` list of the export commands above.
 ATTRIBUTES: tuple[str, ...] = tuple(
     "msExchMasterAccountSid" if c == "hasMasterAccountSid" else c for c in DIRECTORY_COLUMNS if c != "dn"
 )
+#: Normalized column -> the LDAP attribute an export holds it in.
+_ATTRIBUTE_OF = {"hasMasterAccountSid": "msExchMasterAccountSid"}
 #: ``describe()["format"]`` values.
 FORMATS = ("ldif", "csvde", "get-aduser")
 
@@ -134,21 +139,55 @@ _VALIDATE_ROWS = 10_000
 # --------------------------------------------------------------------------- entry points
 
 
-def read_export(path: str | os.PathLike[str]) -> FrameSource:
+def read_export(path: str | os.PathLike[str]) -> ExportSource:
     """Read a directory export, its format told by its content (:func:`detect_format`).
 
     Returns:
-        a :class:`FrameSource` whose ``describe()`` is ``{"kind": "directory",
+        an :class:`ExportSource` whose ``describe()`` is ``{"kind": "directory",
         "format": "ldif"|"csvde"|"get-aduser", "path": str, "objects": n}``.
 
     Raises:
-        SourceError: the file is unreadable, of no known format, or malformed
-            (the reason names the file and, where known, the line, record or column).
+        SourceError: the file is unreadable, of no known format, malformed
+            (the reason names the file and, where known, the line, record or column),
+            empty or cut short.
     """
     fmt = detect_format(path)
-    reader = {"ldif": read_ldif, "csvde": read_csvde, "get-aduser": read_get_aduser_csv}[fmt]
-    frame = reader(path)
-    return FrameSource(frame, {"kind": "directory", "format": fmt, "path": str(path), "objects": len(frame)})
+    frame, known = _read_ldif(path) if fmt == "ldif" else _read_csv(path, fmt)
+    return ExportSource(frame, {"kind": "directory", "format": fmt, "path": str(path), "objects": len(frame)}, known)
+
+
+class ExportSource(FrameSource):
+    """A directory export in memory, and which attributes it holds.
+
+    An attribute the export does not hold is *unknown*, not empty: in a CSV, a
+    column the header lacks; in LDIF, an attribute no entry has (ldifde does not
+    record its ``-l`` list) unless ldapsearch's ``# requesting:`` line names it.
+    A present column's empty cell, or an entry without an attribute the
+    export holds, is a known empty value.
+
+    Args:
+        frame, description: as :class:`FrameSource`.
+        known: the normalized columns the export holds (``dn`` and ``cn`` always).
+    """
+
+    def __init__(self, frame: pd.DataFrame, description: dict[str, Any], known: Iterable[str]):
+        super().__init__(frame, description)
+        self.known = frozenset(known) | {"dn", "cn"}
+
+    def unknown(self, attributes: Iterable[str]) -> str | None:
+        missing = [a for a in dict.fromkeys(attributes) if a not in self.known]
+        if not missing:
+            return None
+        names = ", ".join(_ATTRIBUTE_OF.get(a, a) for a in missing)
+        name, fmt = Path(self.description.get("path", "")).name, self.description.get("format")
+        these = "it" if len(missing) == 1 else "them"
+        if fmt == "ldif":
+            return (f"no entry of {name} has {names} (so the export may not have asked for "
+                    f"{these}): add {these} to the attribute list of the export command (ldifde -l, or "
+                    "ldapsearch's attributes; README: The on-premises directory)")
+        where = "csvde's -l list" if fmt == "csvde" else "-Properties and Select-Object of Get-ADObject"
+        return (f"{name} has no {names} column{'s' if len(missing) > 1 else ''}: add {these} to {where} "
+                "(README: The on-premises directory)")
 
 
 def detect_format(path: str | os.PathLike[str]) -> str:
@@ -270,7 +309,7 @@ def read_csvde(path: str | os.PathLike[str]) -> pd.DataFrame:
         SourceError: unreadable or malformed CSV (with pandas' line), no ``DN``
             column, a duplicate or empty DN, a bad integer or boolean.
     """
-    return _read_csv(path, "csvde")
+    return _read_csv(path, "csvde")[0]
 
 
 def read_get_aduser_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -282,13 +321,14 @@ def read_get_aduser_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
         SourceError: as :func:`read_csvde`, no ``DistinguishedName`` column, or
             a column holding ``ADPropertyValueCollection`` instead of its values.
     """
-    return _read_csv(path, "get-aduser")
+    return _read_csv(path, "get-aduser")[0]
 
 
 # --------------------------------------------------------------------------- CSV
 
 
-def _read_csv(path: str | os.PathLike[str], fmt: str) -> pd.DataFrame:
+def _read_csv(path: str | os.PathLike[str], fmt: str) -> tuple[pd.DataFrame, frozenset[str]]:
+    """The frame and the normalized columns the header holds."""
     name = Path(path).name
     try:
         with open(path, "rb") as fh:
@@ -349,7 +389,7 @@ def _read_csv(path: str | os.PathLike[str], fmt: str) -> pd.DataFrame:
         for c in DIRECTORY_LISTS:
             if c in data:
                 data[c] = _split_lists(data[c], c)
-        return _build(data, name, where)
+        return _build(data, name, where), frozenset(data)
 
 
 def _ends_with_line_break(path: str | os.PathLike[str], head: bytes, encoding: str) -> bool:
