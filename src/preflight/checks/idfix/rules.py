@@ -109,7 +109,7 @@ def rule_inputs(rule_set: str, attribute: str) -> tuple[str, ...]:
     """The attributes the chain of ``attribute`` reads: the attribute itself;
     userPrincipalName for sAMAccountName (checked where the UPN is empty);
     homeMDB for a blank rule that tells users without a mailbox."""
-    extra = ("userPrincipalName",) if attribute == "sAMAccountName" else ()
+    extra: tuple[str, ...] = ("userPrincipalName",) if attribute == "sAMAccountName" else ()
     if any(step.kind == "blank" and step.arg == "no-homemdb" for step in RULES[rule_set][attribute]):
         extra += ("homeMDB",)
     return (attribute, *extra)

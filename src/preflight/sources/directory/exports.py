@@ -270,7 +270,7 @@ def _read_ldif(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, frozenset[st
         for attr, values in entry.items():
             key = attr.split(";", 1)[0].casefold()
             if key == "changetype":
-                kind = b" ".join(values).decode("ascii", "replace").strip().lower()
+                kind = " ".join(v.decode("ascii", "replace") if isinstance(v, bytes) else v for v in values).strip().lower()
                 if kind != "add":
                     raise SourceError(f"{name}: the record of {dn} is a 'changetype: {kind}' change record, "
                                       "not an export (give the output of ldifde -f)")

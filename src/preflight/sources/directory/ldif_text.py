@@ -105,8 +105,9 @@ class LdifText:
                 shown = text[:60].decode("utf-8", "replace")
                 return SourceError(f"{self.name}: line {number}: not valid LDIF: {shown!r} is not 'attribute: value'")
             if not _decodes(text):
-                attr = text.partition(b":")[0].decode("ascii", "replace")
-                return SourceError(f"{self.name}: line {number}: not valid LDIF: the base64 value of {attr} does not decode")
+                name = text.partition(b":")[0].decode("ascii", "replace")
+                return SourceError(f"{self.name}: line {number}: not valid LDIF: the base64 value of {name} "
+                                   "does not decode")
         return SourceError(f"{self.name}: line {lines[0][0]}: not valid LDIF: {reason}")
 
 
