@@ -295,7 +295,7 @@ def _read_ldif(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, frozenset[st
         s = pd.Series(v, dtype=object)
         cols[c] = s.map(lambda t: tuple(x.lower() for x in t)) if c == "objectClass" else s
     if n > 1 and not lists["objectClass"][-1] and any(lists["objectClass"]):  # every exported object has one
-        line = text.entry_line(len(text.records) - 1)
+        line = text.records[-1][0]
         raise ldif_text.cut_short(name, f"line {line}: the last entry ({rows[-1][0]}) has no objectClass, "
                                         "which the other entries have")
     return _build(cols, name, lambda i: f"the record of {rows[i][0]}"), frozenset(known)

@@ -3,8 +3,10 @@ detection, parsing and error messages.
 
 RFC 2849 lets any line be folded (a continuation line starts with one space),
 comment lines (``#``) included. :func:`logical_lines` unfolds them, so a folded
-comment is one comment wherever the file is read. :func:`split` groups the
-logical lines into records and sets apart what is not an entry:
+comment is one comment wherever the file is read (format detection, error
+lines); :func:`split` cuts the file into records at blank lines, leaves out
+their leading comments (folded ones too) with the same rule in C-level
+scans, and sets apart what is not an entry:
 
 * ``ldapsearch`` (OpenLDAP) output without ``-LLL``: its header comments
   (``# extended LDIF``, ``# requesting: attr …``), ``# search reference`` blocks
@@ -46,16 +48,17 @@ _BASE64_RE = re.compile(rb"^[A-Za-z0-9+/]*={0,2}$")
 
 def logical_lines(data: bytes) -> Iterator[Line]:
     """The lines of LDIF ``data`` with folded lines joined (a line starting with
-    one space continues the one before it, comments too); blank lines are ``b""``.
-    Line breaks may be LF or CRLF."""
+    one space continues the one before it, comments too); blank (empty or
+    white-space) lines are ``b""``. Line breaks may be LF or CRLF."""
     current: Line | None = None
     for number, raw in enumerate(data.splitlines(), start=1):
-        if raw.startswith(b" ") and current is not None and current[1]:
+        blank = not raw.strip()
+        if not blank and raw.startswith(b" ") and current is not None and current[1]:
             current = (current[0], current[1] + raw[1:])
             continue
         if current is not None:
             yield current
-        current = (number, raw.rstrip(b"\r") if raw.strip() else b"")
+        current = (number, b"" if blank else raw)
     if current is not None:
         yield current
 
@@ -65,35 +68,45 @@ def first_line(data: bytes) -> bytes:
     return next((text for _, text in logical_lines(data) if text and not text.startswith(b"#")), b"")
 
 
+#: Blank lines (the same rule as :func:`logical_lines`): what separates records.
+_BLANK_LINES = re.compile(rb"\n(?:[ \t\r\f\v]*\n)+")
+#: Comment lines, with their continuation lines, at the start of a block.
+_COMMENTS = re.compile(rb"(?:#[^\n]*(?:\n [^\n]*)*(?:\n|\Z))*")
+#: The rest of a (folded) line.
+_REQUESTED_RE = re.compile(rb"[^\n]*(?:\n [^\n]*)*")
+
+
 @dataclass
 class LdifText:
     """An LDIF export read into records (see the module docstring).
 
     Attributes:
-        records: the entries (and a ``version: 1`` record), each a list of logical lines, comments left out.
+        records: the entries (and a ``version: 1`` record), each as ``(line, text)``: the line it starts on
+            and its text (LF line breaks, folded lines and inner comments as written; leading comments left out).
         requested: the attributes ldapsearch's ``# requesting:`` line names (case-folded), ``{"*"}`` for
             all (``ALL``, ``*``), or None without that line (ldifde, ``ldapsearch -LLL``).
     """
 
     name: str
-    records: list[list[Line]] = field(default_factory=list)
+    records: list[tuple[int, bytes]] = field(default_factory=list)
     requested: set[str] | None = None
 
     @property
     def data(self) -> bytes:
-        """The records as LDIF for the parser: one logical line per line, a blank line between records."""
-        return b"\n\n".join(b"\n".join(text for _, text in record) for record in self.records) + b"\n"
+        """The records as LDIF for the parser, a blank line between them."""
+        return b"\n\n".join(text for _, text in self.records) + b"\n"
 
-    def entry_line(self, index: int) -> int:
-        """The line the ``index``-th record (0-based) starts on."""
-        return self.records[index][0][0]
+    def lines(self, index: int) -> list[Line]:
+        """The logical lines of the ``index``-th record (0-based), comments left out, with their line numbers."""
+        start, text = self.records[index]
+        return [(start + n - 1, t) for n, t in logical_lines(text) if t and not t.startswith(b"#")]
 
     def error(self, record_no: int, reason: str) -> SourceError:
         """The SourceError for a parser error in the ``record_no``-th record (1-based), on its line."""
         if not 1 <= record_no <= len(self.records):
-            line = self.records[-1][0][0] if self.records else 1
+            line = self.records[-1][0] if self.records else 1
             return SourceError(f"{self.name}: line {line}: not valid LDIF: {reason}")
-        lines = self.records[record_no - 1]
+        lines = self.lines(record_no - 1)
         for number, text in lines:
             attr, _, value = text.partition(b":")
             if attr.strip().lower() == b"changetype" and value.strip().lower() != b"add":
@@ -108,69 +121,80 @@ class LdifText:
                 name = text.partition(b":")[0].decode("ascii", "replace")
                 return SourceError(f"{self.name}: line {number}: not valid LDIF: the base64 value of {name} "
                                    "does not decode")
-        return SourceError(f"{self.name}: line {lines[0][0]}: not valid LDIF: {reason}")
+        return SourceError(f"{self.name}: line {lines[0][0] if lines else self.records[record_no - 1][0]}: "
+                           f"not valid LDIF: {reason}")
 
 
 def split(data: bytes, name: str) -> LdifText:
-    """Read LDIF ``data`` (UTF-8) into an :class:`LdifText`.
+    """Read LDIF ``data`` (UTF-8) into an :class:`LdifText`, block by block (a
+    block: the lines between blank lines), with C-level scans only.
 
     Raises:
         SourceError: the file is cut short (see the module docstring), or
             ldapsearch reported that the search failed or stopped early.
     """
     text = LdifText(name)
-    ldapsearch = False
-    result: Line | None = None  # the last ldapsearch result seen, and whether entries followed it
+    normalized = data.replace(b"\r\n", b"\n") if b"\r" in data else data
+    ldapsearch = _at_line_start(normalized, _LDAPSEARCH_HEADER) >= 0
+    at = _at_line_start(normalized, _REQUESTING)  # the same on every page
+    if at >= 0:
+        m = _REQUESTED_RE.match(normalized, at + len(_REQUESTING))
+        requested = {n.casefold() for n in m.group(0).replace(b"\n ", b"").decode("utf-8", "replace").split()}  # type: ignore[union-attr]
+        text.requested = {"*"} if requested & {"all", "*"} else requested
+    result: Line | None = None  # the last ldapsearch result, while no entry follows it
     cookie = b""
-    record: list[Line] = []
-    lines = list(logical_lines(data))
-    for number, line in [*lines, (0, b"")]:
-        if line.startswith(b"#"):
-            if line.startswith(_LDAPSEARCH_HEADER):
-                ldapsearch = True
-            elif line.startswith(_REQUESTING):
-                names = line[len(_REQUESTING):].decode("utf-8", "replace").split()
-                requested = {n.casefold() for n in names}
-                text.requested = {"*"} if requested & {"all", "*"} else (text.requested or set()) | requested
+    line, offset = 1, 0
+    for block_end, next_start in [*((m.start(), m.end()) for m in _BLANK_LINES.finditer(normalized)),
+                                  (len(normalized), len(normalized))]:
+        block = normalized[offset:block_end]
+        comments = _COMMENTS.match(block).end()  # type: ignore[union-attr]  # it matches the empty string
+        start = line + block.count(b"\n", 0, comments)
+        body = block[comments:]
+        line += normalized.count(b"\n", offset, next_start)
+        offset = next_start
+        if not body.strip():
             continue
-        if line:
-            record.append((number, line))
-            continue
-        if not record:
-            continue
-        head = record[0][1].lower()
+        head = body[:8].lower()
         if head.startswith(_RESULT):
             cookie = b""
-            for n, ln in record:
+            for number, ln in logical_lines(body):
                 key, _, value = ln.partition(b":")
                 if key.lower() == b"result":
-                    result = (n, value.strip())
+                    result = (start + number - 1, value.strip())
                 elif key.lower() == b"pagedresults":
                     cookie = value.strip().removeprefix(b"cookie=")
         elif not head.startswith(_REFERENCE):
-            text.records.append(record)
+            text.records.append((start, body))
             result = None
-        record = []
 
     if result is not None and not result[1].startswith(b"0 "):
         shown = result[1].decode("utf-8", "replace")
         hint = " (page the search: ldapsearch -E pr=1000/noprompt)" if shown.startswith("4 ") else ""
         raise SourceError(f"{name}: line {result[0]}: ldapsearch reported 'result: {shown}': the export is "
                           f"incomplete{hint}")
-    cut = _cut(data, lines, text, ldapsearch and (result is None or bool(cookie)))
+    cut = _cut(data, text, ldapsearch and (result is None or bool(cookie)))
     if cut:
         raise cut_short(name, cut)
     return text
 
 
-def _cut(data: bytes, lines: list[Line], text: LdifText, no_final_result: bool) -> str | None:
+def _at_line_start(data: bytes, text: bytes) -> int:
+    """The offset of the first line starting with ``text`` (a C-level search), or -1."""
+    if data.startswith(text):
+        return 0
+    at = data.find(b"\n" + text)
+    return at + 1 if at >= 0 else -1
+
+
+def _cut(data: bytes, text: LdifText, no_final_result: bool) -> str | None:
     """Why the file looks cut short, or None."""
     if data and not data.endswith(b"\n"):
-        return f"line {lines[-1][0]}: the file ends inside an entry (no line break after its last line)"
+        last_line = data.count(b"\n") + 1
+        return f"line {last_line}: the file ends inside an entry (no line break after its last line)"
     if not text.records:
         return None
-    last = text.records[-1]
-    if _unterminated(last[-1][1]):
+    last = text.lines(len(text.records) - 1)
+    if last and _unterminated(last[-1][1]):
         return f"line {last[-1][0]}: the file ends inside a base64 value"
     if no_final_result:
         return "ldapsearch's output ends without its final 'result:' line"
