@@ -38,6 +38,7 @@ def idfix_objects(config, directory, batch_directory=None):
     elif scope == "batch":
         if batch_directory is None:
             raise Missing("no batch rows to scan: give batch files, or --idfix-scope directory")
+        batch_directory.require()  # the batch's objects are those its addresses resolve to
         objects = batch_directory.objects
     else:
         raise Missing(f"[idfix] scope must be batch or directory, not {scope!r}")

@@ -83,23 +83,17 @@ import csv
 import gc
 import os
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ... import _ldif
 from ...registry import SourceError
-from ..schemas import (
-    DIRECTORY_BOOLS,
-    DIRECTORY_COLUMNS,
-    DIRECTORY_INTS,
-    DIRECTORY_LISTS,
-    DIRECTORY_STRINGS,
-    DirectoryObjects,
-)
+from ..schemas import DIRECTORY_COLUMNS, DIRECTORY_LISTS
 from . import FrameSource, ldif_text
+from .frame import build, first_line, tuples
 
 __all__ = ["ATTRIBUTES", "FORMATS", "ExportSource", "detect_format", "read_csvde", "read_export", "read_get_aduser_csv",
            "read_ldif"]
@@ -129,11 +123,7 @@ _VALUE_RE = {
     "msExchDelegateListLink": re.compile(r"[^;]+(?:;(?!\s*[A-Za-z][A-Za-z0-9-]*=)[^;]*)*"),
 }
 _PLAIN_VALUE_RE = re.compile(r"[^;]+")
-_RDN_RE = re.compile(r"^\s*[A-Za-z][A-Za-z0-9-]*\s*=\s*((?:\\.|[^,+\\])*)")
-_ESCAPE_RE = re.compile(r"\\([0-9A-Fa-f]{2}(?:\\[0-9A-Fa-f]{2})*|.)")
-_BOOLS = {"TRUE": True, "FALSE": False}
 _SNIFF_BYTES = 65536
-_VALIDATE_ROWS = 10_000
 
 
 # --------------------------------------------------------------------------- entry points
@@ -255,7 +245,7 @@ def _read_ldif(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, frozenset[st
     try:
         rows = [(dn, entry) for dn, entry in _ldif.parse(text.data) if dn is not None]  # None: a lone ``version: 1``
     except _ldif.LDIFSyntaxError as exc:
-        raise text.error(exc.record, _first_line(exc)) from None
+        raise text.error(exc.record, first_line(exc)) from None
 
     n = len(rows)
     raw: dict[str, list] = {c: [""] * n for c in DIRECTORY_COLUMNS if c not in DIRECTORY_LISTS}
@@ -298,7 +288,7 @@ def _read_ldif(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, frozenset[st
         line = text.records[-1][0]
         raise ldif_text.cut_short(name, f"line {line}: the last entry ({rows[-1][0]}) has no objectClass, "
                                         "which the other entries have")
-    return _build(cols, name, lambda i: f"the record of {rows[i][0]}"), frozenset(known)
+    return build(cols, name, lambda i: f"the record of {rows[i][0]}"), frozenset(known)
 
 
 def read_csvde(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -354,7 +344,7 @@ def _read_csv(path: str | os.PathLike[str], fmt: str) -> tuple[pd.DataFrame, fro
     except pd.errors.EmptyDataError:
         raise SourceError(f"{name}: the file is empty (no CSV header)") from None
     except (pd.errors.ParserError, ValueError) as exc:
-        raise SourceError(f"{name}: not a valid CSV export: {_first_line(exc)}") from None
+        raise SourceError(f"{name}: not a valid CSV export: {first_line(exc)}") from None
     except OSError as exc:
         raise SourceError(f"cannot read the directory export {path}: {exc.strerror or exc}") from None
 
@@ -389,7 +379,7 @@ def _read_csv(path: str | os.PathLike[str], fmt: str) -> tuple[pd.DataFrame, fro
         for c in DIRECTORY_LISTS:
             if c in data:
                 data[c] = _split_lists(data[c], c)
-        return _build(data, name, where), frozenset(data)
+        return build(data, name, where), frozenset(data)
 
 
 def _ends_with_line_break(path: str | os.PathLike[str], head: bytes, encoding: str) -> bool:
@@ -472,138 +462,9 @@ def _split_lists(column: pd.Series, attribute: str) -> pd.Series:
     finder = _VALUE_RE.get(attribute, _PLAIN_VALUE_RE).findall
     if attribute == "objectClass":
         codes, uniques = pd.factorize(column, sort=False)
-        table = _tuples(list(map(tuple, map(finder, map(str.lower, uniques.tolist())))) + [()])
+        table = tuples(list(map(tuple, map(finder, map(str.lower, uniques.tolist())))) + [()])
         return pd.Series(table.take(codes), index=column.index, dtype=object)
-    return pd.Series(_tuples(list(map(tuple, map(finder, column.tolist())))), index=column.index, dtype=object)
-
-
-def _tuples(items: list[tuple]) -> np.ndarray:
-    """A 1-D object array of tuples (``np.array`` would make a 2-D array of equal-length ones)."""
-    return np.fromiter(items, dtype=object, count=len(items))
-
-
-# --------------------------------------------------------------------------- shared builder
-
-
-def _build(cols: dict[str, pd.Series], name: str, where: Callable[[int], str]) -> pd.DataFrame:
-    """The DirectoryObjects frame from raw text columns (strings, ints, bools as
-    written; lists already tuples), validated. Absent columns are empty; an
-    empty ``cn`` is the value of the DN's first RDN."""
-    dn = cols["dn"]
-    n = len(dn)
-    if not n:
-        raise SourceError(f"{name}: the export is empty: it holds no directory objects (check the search base "
-                          "and filter of the export command, and that it ran to the end)")
-    index = pd.RangeIndex(n)
-    dn_values = dn.tolist()
-    empty = list(_positions(dn_values, ""))
-    if empty:
-        raise SourceError(f"{name}: {where(empty[0])} has an empty DN")
-    folded = pd.Series(list(map(str.casefold, dn_values)), dtype=object)
-    dup = folded.duplicated()
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise SourceError(f"{name}: the DN {dn_values[i]} occurs twice ({where(i)})")
-
-    out: dict[str, Any] = {}
-    blank = pd.array([""] * n, dtype="string")
-    for c in DIRECTORY_STRINGS:
-        out[c] = cols[c].reset_index(drop=True).astype("string").array if c in cols else blank
-    missing_cn = (out["cn"] == "").to_numpy()
-    if missing_cn.any():  # not exported: the first RDN's value (cn is the RDN of users, contacts, groups)
-        rows = np.flatnonzero(missing_cn)
-        derived = _from_uniques([dn_values[i] for i in rows], _rdn_value, "string")
-        cn = out["cn"].copy()
-        cn[rows] = derived
-        out["cn"] = cn
-    for c in DIRECTORY_LISTS:
-        out[c] = cols[c].reset_index(drop=True) if c in cols else pd.Series(_tuples([()] * n), dtype=object)
-    for c in DIRECTORY_INTS:
-        out[c] = _parse(cols.get(c), n, _int, "Int64", name, c, where, "an integer")
-    for c in DIRECTORY_BOOLS:
-        parse = _presence if c == "hasMasterAccountSid" else _bool
-        out[c] = _parse(cols.get(c), n, parse, "boolean", name, c, where, "TRUE or FALSE")
-    frame = pd.DataFrame(out, index=index, copy=False)
-    try:
-        # The columns' dtypes are the frame's, so a head sample checks them all; the
-        # schema's one per-row rule (unique dn) was checked above, case-insensitively,
-        # and string columns hold no NA by construction. Validating 10^6 rows whole
-        # would add ~1 s for nothing more.
-        DirectoryObjects.validate(frame.head(_VALIDATE_ROWS))
-        return frame
-    except Exception as exc:  # pandera SchemaError: a bug here, not in the file; keep the reason
-        raise SourceError(f"{name}: the export does not give valid directory data: {_first_line(exc)}") from None
-
-
-def _parse(column: pd.Series | None, n: int, parse: Callable[[str], Any], dtype: str, name: str, attribute: str,
-           where: Callable[[int], str], expected: str):
-    """Parse each distinct text of ``column`` once; an unparsable one is an error at its first row."""
-    if column is None:
-        return pd.array([None] * n, dtype=dtype)
-    codes, uniques = pd.factorize(column, sort=False)
-    parsed = []
-    for k, text in enumerate(uniques.tolist()):
-        try:
-            parsed.append(parse(text))
-        except ValueError:
-            i = int(np.flatnonzero(codes == k)[0])
-            raise SourceError(f"{name}: {attribute} is {text!r}, not {expected}, in {where(i)}") from None
-    return pd.array(parsed + [None], dtype=dtype).take(codes)  # -1 -> the trailing None
-
-
-def _from_uniques(values: list[str], fn: Callable[[str], str], dtype: str):
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), sort=False)
-    return pd.array([fn(u) for u in uniques.tolist()] + [""], dtype=dtype).take(codes)
-
-
-def _int(text: str) -> int | None:
-    text = text.strip()
-    return int(text) if text else None
-
-
-def _bool(text: str) -> bool | None:
-    text = text.strip().upper()
-    if not text:
-        return None
-    if text not in _BOOLS:
-        raise ValueError(text)
-    return _BOOLS[text]
-
-
-def _presence(text: str) -> bool | None:
-    """msExchMasterAccountSid: any value (X'hex', a SID, ``True``) is presence;
-    empty or ``False`` (the ``[bool]`` of an absent SID) is absence."""
-    return None if text.strip().upper() in ("", "FALSE") else True
-
-
-def _rdn_value(dn: str) -> str:
-    """The value of a DN's first RDN, unescaped (``CN=Doe\\, John,…`` -> ``Doe, John``)."""
-    m = _RDN_RE.match(dn)
-    if not m:
-        return ""
-    return _ESCAPE_RE.sub(_unescape, m.group(1)).strip()
-
-
-def _unescape(m: re.Match[str]) -> str:
-    s = m.group(1)
-    if len(s) == 1:
-        return s
-    try:
-        return bytes.fromhex(s.replace("\\", "")).decode("utf-8")
-    except ValueError:
-        return s
-
-
-def _positions(values: list[str], wanted: str) -> Iterable[int]:
-    start = 0
-    while True:
-        try:
-            i = values.index(wanted, start)
-        except ValueError:
-            return
-        yield i
-        start = i + 1
-
+    return pd.Series(tuples(list(map(tuple, map(finder, column.tolist())))), index=column.index, dtype=object)
 
 
 # --------------------------------------------------------------------------- bytes and text
@@ -645,8 +506,3 @@ def _header_fields(line: str) -> list[str]:
     except csv.Error:
         return []
     return [f.strip().lstrip("\ufeff").casefold() for f in row]
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
