@@ -70,12 +70,25 @@ def test_a_search_stopped_by_the_size_limit_is_refused(slapd_server, tmp_path):
 
 def test_paged_output_cut_between_pages_is_refused(slapd_server, tmp_path):
     raw = slapd_search(slapd_server, tmp_path / "all.ldif", ["-E", "pr=2/noprompt"])
-    first_page = raw[: raw.index(b"pagedresults: cookie=") ]
+    first_page = raw[: raw.index(b"pagedresults: cookie=")]
     first_page += raw[len(first_page):].split(b"\n", 1)[0] + b"\n"  # the first page's result block, whole
     assert first_page.count(b"\ndn: ") == 2
     (tmp_path / "cut.ldif").write_bytes(first_page)
     with pytest.raises(SourceError, match="final 'result:'.*cut short"):
         read_export(tmp_path / "cut.ldif")
+
+
+@pytest.mark.parametrize("options", [[], ["-LLL"]], ids=["plain", "-LLL"])
+def test_the_attributes_asked_for_are_known(slapd_server, tmp_path, options):
+    """ldapsearch's "# requesting:" line says what was asked for: an attribute asked for that some entries lack
+    (the service accounts have no mail) is known empty; one not asked for is unknown, whatever -LLL hides."""
+    exporters.run_ldapsearch(slapd_server.url, slapd_server.reader_dn, slapd_server.reader_password,
+                             slapd_server.base_dn, FILTER, ["objectClass", "mail", "proxyAddresses", "targetAddress"],
+                             tmp_path / "some.ldif", ca_file=slapd_server.ca_file, options=options)
+    source = read_export(tmp_path / "some.ldif")
+    assert source.unknown(["mail", "proxyAddresses", "objectClass"]) is None
+    assert (source.unknown(["targetAddress"]) is None) == (not options)  # no entry has one: only the header tells
+    assert "displayName" in source.unknown(["displayName"])
 
 
 @pytest.mark.parametrize("options", [[], ["-LLL"]], ids=["plain", "-LLL"])
