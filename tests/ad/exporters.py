@@ -24,14 +24,19 @@ security descriptors).
   (``SamAccountName``, ``Surname``, ``ObjectClass``: the most specific class
   only), multi-values ``-join ';'``, ``True``/``False``, a SID as ``S-1-5-…``,
   UTF-8 with BOM.
+* OpenLDAP ``ldapsearch`` (``run_ldapsearch``): the real client run against a
+  test server (slapd or Samba), its standard output saved as the export.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import struct
+import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -150,6 +155,24 @@ def write_get_aduser_csv(entries: Iterable[Entry], path: Path, type_line: bool =
                 row.append(";".join(v.hex() if isinstance(v, bytes) else v for v in vals))
         writer.writerow(row)
     Path(path).write_bytes(buf.getvalue().encode("utf-8-sig"))
+
+
+def run_ldapsearch(url: str, bind_dn: str, password: str, base: str, search_filter: str, attributes: Iterable[str],
+                   path: Path, *, ca_file: Path, options: Iterable[str] = (), verify_name: bool = True) -> bytes:
+    """Run OpenLDAP's ``ldapsearch`` (simple bind over LDAPS, the password from a file), save its standard
+    output to ``path`` as an admin's ``> contoso.ldif`` does, and return it. ``options``: e.g. ``-LLL``,
+    ``-o ldif-wrap=no``, ``-E pr=2/noprompt``. ``verify_name=False`` checks the certificate chain but not the
+    host name (libldap can only check the name it connects to; Samba's certificate names the DC)."""
+    env = dict(os.environ, LDAPTLS_CACERT=str(ca_file), LDAPTLS_REQCERT="demand" if verify_name else "allow")
+    with tempfile.NamedTemporaryFile("w", suffix=".pw") as pw:
+        pw.write(password)
+        pw.flush()
+        done = subprocess.run(["ldapsearch", "-H", url, "-x", "-D", bind_dn, "-y", pw.name, *options, "-b", base,
+                               search_filter, *attributes], env=env, capture_output=True, timeout=120, check=False)
+    if done.returncode not in (0, 4):  # 4: size limit exceeded (a result the reader must refuse)
+        raise RuntimeError(f"ldapsearch exited with {done.returncode}: {done.stderr.decode(errors='replace')}")
+    Path(path).write_bytes(done.stdout)
+    return done.stdout
 
 
 def write_samples(folder: Path) -> dict[str, Path]:

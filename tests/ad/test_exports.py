@@ -4,6 +4,8 @@ round-trip, and malformed files are source errors with a useful reason."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from pathlib import Path
 
@@ -202,8 +204,8 @@ def test_the_collection_type_name_is_refused_with_the_fix(tmp_path):
 
 
 MALFORMED = [
-    (b"", "not an ldifde LDIF, csvde CSV or Get-ADObject"),
-    (b"\n\n", "not an ldifde LDIF"),
+    (b"", "the export is empty"),
+    (b"\n\n# only a comment\n", "the export is empty"),
     (b"hello,world\n1,2\n", "not an ldifde LDIF"),
     (b"dn: CN=A,DC=x\nobjectClass: user\n\ndn: CN=B,DC=x\nobjectClass user\n", "line 5: not valid LDIF: 'objectClass user'"),
     (b"dn: CN=A,DC=x\ndisplayName:: !!notbase64\n", "line 2: not valid LDIF: the base64 value of displayName"),
@@ -421,3 +423,107 @@ def test_each_ldif_module_refuses_malformed_ldif_alike(ldif_module, tmp_path, co
     path.write_bytes(content)
     with pytest.raises(SourceError, match=reason):
         read_ldif(path)
+
+
+# --------------------------------------------------------------------------- folded comments, empty and cut exports
+
+
+def test_a_folded_comment_is_one_comment_for_detection_and_parsing(tmp_path):
+    """RFC 2849 folds comments too: a header comment's continuation line is part of the comment."""
+    exporters.write_ldifde(scenario.ENTRIES, tmp_path / "plain.ldif")
+    header = ("# Export of the Contoso mail objects for the staged migration, made with ldifde -f contoso.ldif -d\n"
+              " \"DC=contoso,DC=com\" -r (objectClass=user): see the runbook\n")
+    folded = tmp_path / "folded.ldif"
+    folded.write_bytes(header.encode() + tmp_path.joinpath("plain.ldif").read_bytes())
+    assert detect_format(folded) == "ldif"
+    assert_frame_equal(read_export(folded).frame, read_ldif(tmp_path / "plain.ldif"))
+    broken = tmp_path / "broken.ldif"  # line numbers still count the physical lines
+    broken.write_bytes(header.encode() + b"version: 1\n\ndn: CN=A,DC=x\nobjectClass user\n")
+    with pytest.raises(SourceError, match="line 6: not valid LDIF: 'objectClass user'"):
+        read_export(broken)
+
+
+EMPTY = {
+    "csvde": b"DN,objectClass,mail,proxyAddresses\r\n",
+    "get-aduser": b'#TYPE Selected.Microsoft.ActiveDirectory.Management.ADUser\r\n"DistinguishedName","mail"\r\n',
+    "ldif": b"# ldifde export\r\nversion: 1\r\n\r\n",
+    "ldapsearch": (b"# extended LDIF\n#\n# LDAPv3\n# base <OU=Empty,DC=contoso,DC=com> with scope subtree\n"
+                   b"# filter: (objectClass=user)\n# requesting: mail \n#\n\n# search result\nsearch: 2\n"
+                   b"result: 0 Success\n\n# numResponses: 1\n"),
+}
+
+
+@pytest.mark.parametrize("kind", EMPTY)
+def test_an_export_without_objects_is_an_error(tmp_path, kind):
+    path = tmp_path / "empty.export"
+    path.write_bytes(EMPTY[kind])
+    assert detect_format(path) == ("ldif" if kind == "ldapsearch" else kind)
+    with pytest.raises(SourceError, match="empty.export: the export is empty: it holds no directory objects"):
+        read_export(path)
+
+
+def cuts(raw: bytes) -> dict[str, bytes]:
+    """An ldifde export cut the ways a copy or a full disk cuts it."""
+    last = raw.rindex(b"\r\ndn: ")
+    changetype = raw.index(b"changetype: add\r\n", last) + len(b"changetype: add\r\n")
+    sid = raw.index(b"msExchMasterAccountSid:: ")
+    return {
+        "mid-line": raw[: raw.index(b"mail: ", last) + 8],
+        "in the dn": raw[: last + 12],
+        "after the dn": raw[:changetype],
+        "in a base64 value": raw[: sid + len(b"msExchMasterAccountSid:: ") + 10] + b"\r\n",
+    }
+
+
+@pytest.mark.parametrize("cut", ["mid-line", "in the dn", "after the dn", "in a base64 value"])
+def test_a_cut_ldifde_export_is_an_error(tmp_path, cut):
+    entries = [*scenario.ENTRIES, *AWKWARD[1:]]  # Gina's SID is folded: ends on a fold
+    exporters.write_ldifde(entries, tmp_path / "full.ldif")
+    path = tmp_path / "cut.ldif"
+    path.write_bytes(cuts(tmp_path.joinpath("full.ldif").read_bytes())[cut])
+    reason = {"mid-line": "ends inside an entry", "in the dn": "ends inside an entry",
+              "after the dn": "has no objectClass, which the other entries have",
+              "in a base64 value": "ends inside a base64 value"}[cut]
+    with pytest.raises(SourceError, match=f"cut.ldif: line \\d+: .*{reason}.*the file is cut short"):
+        read_export(path)
+
+
+@pytest.mark.parametrize("fmt", ["csvde", "get-aduser"])
+def test_a_cut_csv_export_is_an_error(tmp_path, fmt):
+    write, name, _ = WRITERS[fmt]
+    write(scenario.ENTRIES, tmp_path / name)
+    raw = tmp_path.joinpath(name).read_bytes()
+    path = tmp_path / "cut.csv"
+    path.write_bytes(raw[: len(raw) - 40])  # inside the last record
+    with pytest.raises(SourceError, match="cut.csv: the file ends inside a record .*cut short"):
+        read_export(path)
+    lines = raw.split(b"\r\n")
+    fields = next(csv.reader([lines[-2].decode("utf-8")]))[:3]  # the last record, its first fields only
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="").writerow(fields)
+    short = buf.getvalue().encode("utf-8")
+    path.write_bytes(b"\r\n".join([*lines[:-2], short, b""]))
+    with pytest.raises(SourceError, match=r"cut.csv: line \d+: record \d+ .*of the header's \d+ fields.*cut short"):
+        read_export(path)
+    whole = 3 if fmt == "get-aduser" else 2  # the #TYPE line, the header, record 1
+    path.write_bytes(b"\r\n".join([*lines[:whole], short, *lines[whole:]]))  # a short record among whole ones
+    with pytest.raises(SourceError, match=r"not a valid CSV export: line \d+: record 2 .*of the header's"):
+        read_export(path)
+
+
+@pytest.mark.parametrize("kind", ["empty", "cut"])
+def test_an_empty_or_cut_export_errors_the_directory_checks(tmp_path, kind):
+    """Never findings about the batch from an export that lost its objects: every directory and IdFix check is
+    errored with the reason (none is passed; no row becomes PF200)."""
+    import preflight
+    from preflight.sources.batch_csv import parse_batch
+
+    exporters.write_ldifde(scenario.ENTRIES, tmp_path / "full.ldif")
+    raw = tmp_path.joinpath("full.ldif").read_bytes()
+    path = tmp_path / "contoso.ldif"
+    path.write_bytes(raw[: raw.index(b"\r\ndn: ")] if kind == "empty" else cuts(raw)["mid-line"])
+    batches = [parse_batch(text.encode(), name) for name, text in scenario.BATCHES.items()]
+    report = preflight.run_batches(batches, {"directory": {"source": str(path)}}, select=["PF2", "PF4"])
+    assert not report.findings
+    reason = "the export is empty" if kind == "empty" else "the file is cut short"
+    assert report.results and all(r.status.value == "errored" and reason in r.reason for r in report.results)

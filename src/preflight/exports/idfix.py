@@ -40,6 +40,8 @@ def write_fix_ldif(report: Report, path: Path) -> tuple[Path, Path]:
     records to ``path``, and the undo records to ``<stem>.undo.ldif`` beside it.
 
     Values IdFix proposes none for (duplicates, UPN part lengths) are left out.
+    No record holds an empty value: where the value was empty (a blank
+    displayName, say), the undo record deletes the value the fix sets.
     Returns both paths. Raises OSError when a file cannot be written.
     """
     import io
@@ -52,15 +54,25 @@ def write_fix_ldif(report: Report, path: Path) -> tuple[Path, Path]:
     for f in idfix_findings(report):
         if f.suggested_value is None or f.dn is None or f.attribute is None:
             continue
-        for writer, old, new in ((do_writer, f.value, f.suggested_value), (undo_writer, f.suggested_value, f.value)):
-            if f.attribute.casefold() in MULTI_VALUED:
-                changes = [(1, f.attribute, [old]), (0, f.attribute, [new])]  # delete old, add new
-            else:
-                changes = [(2, f.attribute, [new])]  # replace
-            writer.unparse(f.dn, changes)
+        value = f.value or ""
+        for writer, old, new in ((do_writer, value, f.suggested_value), (undo_writer, f.suggested_value, value)):
+            changes = _changes(f.attribute, old, new)
+            if changes:
+                writer.unparse(f.dn, changes)
     path.write_bytes(do.getvalue())
     undo_path.write_bytes(undo.getvalue())
     return path, undo_path
+
+
+def _changes(attribute: str, old: str, new: str) -> list[tuple[int, str, list[str]]]:
+    """The LDIF modify operations (0 add, 1 delete, 2 replace) that turn ``old``
+    into ``new``; an empty value means none: it is deleted, never written (AD
+    refuses an empty value), so an undo restores an absent value with ``delete:``."""
+    if attribute.casefold() in MULTI_VALUED:  # delete the old value, add the new one
+        return [*([(1, attribute, [old])] if old else []), *([(0, attribute, [new])] if new else [])]
+    if new:
+        return [(2, attribute, [new])]  # replace
+    return [(1, attribute, [old])] if old else []
 
 
 _ACTION = re.compile(r"\((EDIT|REMOVE|COMPLETE)\)$")

@@ -29,10 +29,11 @@ def no_object(batch_directory):
     column holds the primary SMTP address of the on-premises mailbox.
     """
     bd = batch_directory
+    bd.require()
     missing = bd.rows[~bd.rows.index.isin(bd.matches["rid"])]
     for _, r in missing.iterrows():
         yield Problem(f"{r['address']}: no directory object has this address (mail or proxyAddresses)",
-                          value=r["address"], fix="correct the address or remove the row", **_where(r))
+                      value=r["address"], fix="correct the address or remove the row", **_where(r))
 
 
 @check("PF201", "directory-address-ambiguous", severity="error")
@@ -51,6 +52,7 @@ def ambiguous(batch_directory):
     (proxyAddresses must be unique); IdFix duplicate rule.
     """
     bd = batch_directory
+    bd.require()
     counts = bd.matches["rid"].value_counts()
     for rid in sorted(counts[counts > 1].index):
         r = bd.rows.loc[rid]
@@ -76,6 +78,7 @@ def not_windows_email_address(batch_directory):
     Source: Microsoft Learn, "Perform a staged migration…" (the mail-enabled
     user's address must match the WindowsEmailAddress).
     """
+    batch_directory.require()
     rows = batch_directory.resolved()
     mail = rows["mail"].str.strip()
     wrong = rows[(mail != "") & (mail.str.casefold() != rows["key"])]
@@ -99,6 +102,7 @@ def mail_not_primary(batch_directory):
     Source: Microsoft Learn, "Perform a staged migration…" (WindowsEmailAddress);
     Exchange recipient attributes (mail, proxyAddresses).
     """
+    batch_directory.require()
     rows = batch_directory.resolved()
     primary = rows["proxyAddresses"].map(primary_smtp).astype("string").str.strip()
     mail = rows["mail"].str.strip()

@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ...registry import Missing, provider
 
@@ -52,11 +52,20 @@ class BatchDirectory:
         objects: a DirectoryObjects frame of every object found; index ``oid``.
         matches: ``rid``, ``oid`` pairs: the object carries the row's address as
             ``mail`` or as an ``smtp:`` proxy address (case-insensitive).
+        directory: the DirectorySource they come from (for :meth:`require`).
     """
 
     rows: pd.DataFrame
     objects: pd.DataFrame
     matches: pd.DataFrame
+    directory: Any = None
+
+    def require(self, *attributes: str) -> None:
+        """Raise :class:`Missing` (the check is skipped, with the reason) when the
+        directory does not hold one of ``attributes`` or of :data:`ADDRESS_ATTRIBUTES`,
+        which every row's resolution reads: an attribute an export left out is
+        unknown, not empty."""
+        require(self.directory, *ADDRESS_ATTRIBUTES, *attributes)
 
     def resolved(self) -> pd.DataFrame:
         """Rows with exactly one object, joined with that object's attributes
@@ -74,6 +83,21 @@ class BatchDirectory:
             r = self.rows.loc[rid]
             out.setdefault(dns.loc[oid], []).append((r["path"], int(r["row"])))
         return out
+
+
+#: What resolves a batch address to its object: ``mail`` and the ``smtp:`` proxy addresses.
+ADDRESS_ATTRIBUTES = ("mail", "proxyAddresses")
+
+
+def require(directory: Any, *attributes: str) -> None:
+    """Raise :class:`Missing` with the source's reason when ``directory`` does not
+    hold one of ``attributes`` (normalized column names): the checks that need
+    them are skipped, never run on values the export left out."""
+    from ...sources.directory import unknown
+
+    reason = unknown(directory, attributes)
+    if reason:
+        raise Missing(reason)
 
 
 def address_keys(objects: pd.DataFrame) -> pd.DataFrame:
@@ -106,4 +130,4 @@ def batch_directory(directory, batches):
     objects = directory.lookup(rows["address"].drop_duplicates().tolist()).reset_index(drop=True)
     matches = rows.reset_index(names="rid").merge(address_keys(objects), on="key")[["rid", "oid"]]
     matches = matches.drop_duplicates().sort_values(["rid", "oid"], ignore_index=True)
-    return BatchDirectory(rows, objects, matches)
+    return BatchDirectory(rows, objects, matches, directory)

@@ -57,6 +57,15 @@ def is_mailbox(objects: pd.DataFrame) -> pd.Series:
     return (types.isin(MIGRATABLE).fillna(False) | legacy).astype(bool)
 
 
+def mailbox_attributes(objects: pd.DataFrame) -> tuple[str, ...]:
+    """The attributes :func:`is_mailbox` reads for ``objects``: objectClass, and
+    homeMDB where an object has no msExchRecipientTypeDetails (an Exchange 2003
+    mailbox is told by its homeMDB)."""
+    if objects["msExchRecipientTypeDetails"].isna().any():
+        return ("objectClass", "homeMDB")
+    return ("objectClass",)
+
+
 def _where(rows: pd.DataFrame, **extra) -> dict:
     return {"path": rows["path"], "row": int(rows["row"]), "line": int(rows["line"]), "column": "EmailAddress",
             "dn": rows["dn"], **extra}
@@ -79,6 +88,7 @@ def not_a_mailbox(batch_directory):
     """
     bd = batch_directory
     rows = bd.resolved()
+    bd.require(*mailbox_attributes(rows))
     if rows.empty:
         return
     kind = recipient_kind(rows)
@@ -111,6 +121,7 @@ def hidden_from_gal(batch_directory):
     Source: Microsoft Learn, "Perform a staged migration…": "the migration of
     mailboxes that are hidden from address lists fails".
     """
+    batch_directory.require("msExchHideFromAddressLists")
     rows = batch_directory.resolved()
     hidden = rows[rows["msExchHideFromAddressLists"].fillna(False).to_numpy(dtype=bool)]
     for _, r in hidden.iterrows():
@@ -138,6 +149,7 @@ def um_enabled(batch_directory):
     """
     rows = batch_directory.resolved()
     flags = rows["msExchUMEnabledFlags"]
+    batch_directory.require(*(("msExchUMRecipientDialPlanLink",) if flags.isna().any() else ()))
     by_flag = (flags.fillna(0).astype("int64") & 1).astype(bool)
     by_link = flags.isna() & (rows["msExchUMRecipientDialPlanLink"] != "")
     for _, r in rows[(by_flag | by_link).to_numpy(dtype=bool)].iterrows():
@@ -166,6 +178,8 @@ def account_disabled(batch_directory):
     msExchRecipientTypeDetails of the Exchange 2007 schema.
     """
     rows = batch_directory.resolved()
+    batch_directory.require("userAccountControl", "msExchRecipientTypeDetails", *mailbox_attributes(rows),
+                            *(("hasMasterAccountSid",) if rows["msExchRecipientTypeDetails"].isna().any() else ()))
     rows = rows[is_mailbox(rows).to_numpy()]
     disabled = (rows["userAccountControl"].fillna(0).astype("int64") & 2).astype(bool)
     by_design = rows["msExchRecipientTypeDetails"].isin(DISABLED_BY_DESIGN).fillna(False).astype(bool)
@@ -195,6 +209,8 @@ def linked_mailbox(batch_directory):
     and msExchMasterAccountSid; Microsoft Learn, "Perform a staged migration…".
     """
     rows = batch_directory.resolved()
+    batch_directory.require(*mailbox_attributes(rows),
+                            *(("hasMasterAccountSid",) if rows["msExchRecipientTypeDetails"].isna().any() else ()))
     rows = rows[is_mailbox(rows).to_numpy()]
     types = rows["msExchRecipientTypeDetails"]
     linked = (types == 2).fillna(False) | (types.isna() & rows["hasMasterAccountSid"].fillna(False))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ...registry import Problem, check, provider
 from .address import primary_smtp
-from .recipient import is_mailbox
+from .recipient import is_mailbox, mailbox_attributes
 
 MANAGEMENT = ("manager", "direct report")
 DELEGATION = ("delegate", "delegator")
@@ -25,6 +25,7 @@ def mailbox_relations(batch_directory, directory):
     (path, row) of the batch rows that move the related mailbox."""
     bd = batch_directory
     rows = bd.resolved()
+    bd.require(*mailbox_attributes(rows))
     rows = rows[is_mailbox(rows).to_numpy()]
     pairs: list[tuple[int, str, str]] = []
     for rid, r in rows.iterrows():
@@ -44,6 +45,7 @@ def mailbox_relations(batch_directory, directory):
                 pairs.append((rid, "direct report", rep["dn"]))
     related_dns = list(dict.fromkeys(dn for _, _, dn in pairs))
     related = directory.lookup_dns(related_dns) if related_dns else bd.objects.iloc[:0]
+    bd.require(*mailbox_attributes(related))
     mailboxes = related[is_mailbox(related).to_numpy()] if not related.empty else related
     addr = {dn.casefold(): (m or primary_smtp(p)) for dn, m, p in
             zip(mailboxes["dn"], mailboxes["mail"], mailboxes["proxyAddresses"])}
@@ -85,6 +87,7 @@ def manager_apart(batch_directory, mailbox_relations):
     permissions; move users who share or delegate together); the ``manager``
     attribute and its back link ``directReports``.
     """
+    batch_directory.require("manager")
     yield from _problems(batch_directory, mailbox_relations, MANAGEMENT)
 
 
@@ -102,4 +105,5 @@ def delegate_apart(batch_directory, mailbox_relations):
     available across premises); Exchange attributes publicDelegates
     (send on behalf) and msExchDelegateListLink (automapped full access).
     """
+    batch_directory.require("publicDelegates", "msExchDelegateListLink")
     yield from _problems(batch_directory, mailbox_relations, DELEGATION)

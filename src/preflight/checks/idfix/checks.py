@@ -7,6 +7,8 @@ engine in :mod:`.rules`) and reports the values that have its error type.
 from __future__ import annotations
 
 from ...registry import Missing, Problem, check, provider
+from ...sources.directory import unknown
+from ..directory.providers import require
 from .rules import (
     BLANK,
     CHARACTER,
@@ -17,7 +19,10 @@ from .rules import (
     LENGTH,
     LOCALPART,
     RULE_SETS,
+    RULES,
     TOPLEVELDOMAIN,
+    rule_errors,
+    rule_inputs,
     run_rules,
     scan_scope,
 )
@@ -26,28 +31,55 @@ from .rules import (
 @provider("idfix_objects")
 def idfix_objects(config, directory, batch_directory=None):
     """The objects to scan: the batch's (default) or the whole directory / a subtree."""
+    require(directory, "objectClass")  # what tells users, contacts and groups from the rest
     scope = config.idfix.get("scope") or ("batch" if batch_directory is not None else "directory")
     if scope == "directory":
         objects = directory.read_all(config.idfix.get("base"))
     elif scope == "batch":
         if batch_directory is None:
             raise Missing("no batch rows to scan: give batch files, or --idfix-scope directory")
+        batch_directory.require()  # the batch's objects are those its addresses resolve to
         objects = batch_directory.objects
     else:
         raise Missing(f"[idfix] scope must be batch or directory, not {scope!r}")
     return scan_scope(objects.reset_index(drop=True))
 
 
-@provider("idfix_results")
-def idfix_results(config, idfix_objects):
+def _rule_set(config) -> str:
     rule_set = config.idfix.get("rule_set") or "multi-tenant"
     if rule_set not in RULE_SETS:
         raise Missing(f"[idfix] rule_set must be {' or '.join(RULE_SETS)}, not {rule_set!r}")
-    return run_rules(idfix_objects, rule_set)
+    return rule_set
 
 
-def _problems(results, bit: int, what: str):
+@provider("idfix_unknown")
+def idfix_unknown(config, directory):
+    """``{attribute: (errors, reason)}``: the attributes of the rule set whose
+    rules cannot run because the directory source does not hold what they read
+    (an export without that column), the error types (flags) their rules give,
+    and the source's reason. Unknown values are neither checked nor taken for blanks."""
+    rule_set = _rule_set(config)
+    out = {}
+    for attribute in RULES[rule_set]:
+        reason = unknown(directory, rule_inputs(rule_set, attribute))
+        if reason:
+            out[attribute] = (rule_errors(rule_set, attribute), reason)
+    return out
+
+
+@provider("idfix_results")
+def idfix_results(config, idfix_objects, idfix_unknown):
+    return run_rules(idfix_objects, _rule_set(config), skip=idfix_unknown)
+
+
+def _problems(results, unknown_attributes, bit: int, what: str):
+    """The findings of error type ``bit``. With none, the check is skipped (not
+    passed) when an attribute that can give this error was not checked."""
     rows = results[(results["errors"].to_numpy() & bit) != 0]
+    if rows.empty:
+        reasons = [reason for errors, reason in unknown_attributes.values() if errors & bit]
+        if reasons:
+            raise Missing("; ".join(dict.fromkeys(reasons)))
     for r in rows.itertuples(index=False):
         errors = ",".join(name for flag, name in ERROR_NAMES.items() if r.errors & flag)
         proposal = r.update if r.update != r.value else None
@@ -65,7 +97,7 @@ def _problems(results, bit: int, what: str):
 
 
 @check("PF400", "idfix-character", severity="error")
-def character(idfix_results):
+def character(idfix_results, idfix_unknown):
     """An attribute value holds characters directory synchronization rejects (IdFix error "character").
 
     Why: Microsoft Entra Connect (directory sync) refuses or rewrites values with
@@ -86,11 +118,11 @@ def character(idfix_results):
     and "Errors supported by the IdFix tool"; Microsoft Learn, "Prepare directory
     attributes for synchronization with Microsoft Entra Connect Sync".
     """
-    yield from _problems(idfix_results, CHARACTER, "invalid characters")
+    yield from _problems(idfix_results, idfix_unknown, CHARACTER, "invalid characters")
 
 
 @check("PF401", "idfix-format", severity="error")
-def format_(idfix_results):
+def format_(idfix_results, idfix_unknown):
     """An SMTP address (userPrincipalName, an smtp: proxy or target address) is not in RFC 2822 form (IdFix "format").
 
     Why: directory sync needs addresses of the form local-part@domain with a
@@ -101,11 +133,11 @@ def format_(idfix_results):
     Source: microsoft/idfix, Rules/Shared/RFC2822Rule.cs (IdFix's RFC 2822
     expression); Microsoft Learn, "Prepare directory attributes for synchronization…".
     """
-    yield from _problems(idfix_results, FORMAT, "not an RFC 2822 address")
+    yield from _problems(idfix_results, idfix_unknown, FORMAT, "not an RFC 2822 address")
 
 
 @check("PF402", "idfix-top-level-domain", severity="error")
-def top_level_domain(idfix_results):
+def top_level_domain(idfix_results, idfix_unknown):
     """An address ends in a top-level domain that is not Internet-routable, such as ``.local`` (IdFix "topleveldomain").
 
     Why: Microsoft 365 accepts only verified, routable domains; a
@@ -119,11 +151,11 @@ def top_level_domain(idfix_results):
     Source: microsoft/idfix, Rules/Shared/RFC2822Rule.cs (ValidTLDList); here the
     Public Suffix List's top-level labels (tldextract's bundled snapshot).
     """
-    yield from _problems(idfix_results, TOPLEVELDOMAIN, "non-routable top-level domain")
+    yield from _problems(idfix_results, idfix_unknown, TOPLEVELDOMAIN, "non-routable top-level domain")
 
 
 @check("PF403", "idfix-domain-part", severity="error")
-def domain_part(idfix_results):
+def domain_part(idfix_results, idfix_unknown):
     """The domain part of an address (after the ``@``) is not a valid DNS name (IdFix "domainpart").
 
     Why: directory sync refuses addresses whose domain has characters other
@@ -134,11 +166,11 @@ def domain_part(idfix_results):
     Source: microsoft/idfix, Settings/Constants.cs (DomainPartRegex) and
     Rules/Shared/RFC2822Rule.cs.
     """
-    yield from _problems(idfix_results, DOMAINPART, "invalid domain part")
+    yield from _problems(idfix_results, idfix_unknown, DOMAINPART, "invalid domain part")
 
 
 @check("PF404", "idfix-local-part", severity="error")
-def local_part(idfix_results):
+def local_part(idfix_results, idfix_unknown):
     """The local part of an address (before the ``@``) is invalid, or the value has two ``@`` (IdFix "localpart").
 
     Why: directory sync refuses local parts outside RFC 2822's atom characters
@@ -149,11 +181,11 @@ def local_part(idfix_results):
     Source: microsoft/idfix, Settings/Constants.cs (LocalPartRegex) and
     Rules/Shared/RFC2822Rule.cs.
     """
-    yield from _problems(idfix_results, LOCALPART, "invalid local part")
+    yield from _problems(idfix_results, idfix_unknown, LOCALPART, "invalid local part")
 
 
 @check("PF405", "idfix-length", severity="error")
-def length(idfix_results):
+def length(idfix_results, idfix_unknown):
     """An attribute value is longer than directory synchronization allows (IdFix "length").
 
     Why: longer values are refused by Microsoft Entra ID. Limits (multi-tenant):
@@ -168,11 +200,11 @@ def length(idfix_results):
     Source: microsoft/idfix, Rules/*RuleCollection.cs (StringMaxLengthRule) and
     "Errors supported by the IdFix tool".
     """
-    yield from _problems(idfix_results, LENGTH, "too long")
+    yield from _problems(idfix_results, idfix_unknown, LENGTH, "too long")
 
 
 @check("PF406", "idfix-duplicate", severity="error")
-def duplicate(idfix_results):
+def duplicate(idfix_results, idfix_unknown):
     """The same value (case-insensitive) is on two or more objects in one attribute (IdFix "duplicate").
 
     Why: mail, mailNickname, proxyAddresses, sAMAccountName, targetAddress and
@@ -189,11 +221,11 @@ def duplicate(idfix_results):
     Source: microsoft/idfix, Rules/Shared/NoDuplicatesRule.cs and DuplicateStore.cs;
     Microsoft Learn, "Prepare directory attributes for synchronization…".
     """
-    yield from _problems(idfix_results, DUPLICATE, "duplicate value")
+    yield from _problems(idfix_results, idfix_unknown, DUPLICATE, "duplicate value")
 
 
 @check("PF407", "idfix-blank", severity="warning")
-def blank(idfix_results):
+def blank(idfix_results, idfix_unknown):
     """An attribute directory synchronization needs is empty (IdFix "blank").
 
     Why: multi-tenant: a displayName is needed (IdFix proposes the common name).
@@ -205,4 +237,4 @@ def blank(idfix_results):
 
     Source: microsoft/idfix, Rules/Shared/BlankStringRule.cs and Rules/Dedicated/*BlankRule.cs.
     """
-    yield from _problems(idfix_results, BLANK, "empty")
+    yield from _problems(idfix_results, idfix_unknown, BLANK, "empty")

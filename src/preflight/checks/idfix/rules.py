@@ -21,6 +21,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -98,6 +100,27 @@ RULES: dict[str, dict[str, tuple[Step, ...]]] = {
     },
 }
 RULE_SETS = tuple(RULES)
+#: The error types each kind of step can record.
+STEP_ERRORS = {"maxlen": LENGTH, "upn-parts": LENGTH, "regex": CHARACTER, "colons": CHARACTER, "periods": CHARACTER,
+               "duplicate": DUPLICATE, "blank": BLANK, "rfc2822": FORMAT | TOPLEVELDOMAIN | DOMAINPART | LOCALPART}
+
+
+def rule_inputs(rule_set: str, attribute: str) -> tuple[str, ...]:
+    """The attributes the chain of ``attribute`` reads: the attribute itself;
+    userPrincipalName for sAMAccountName (checked where the UPN is empty);
+    homeMDB for a blank rule that tells users without a mailbox."""
+    extra: tuple[str, ...] = ("userPrincipalName",) if attribute == "sAMAccountName" else ()
+    if any(step.kind == "blank" and step.arg == "no-homemdb" for step in RULES[rule_set][attribute]):
+        extra += ("homeMDB",)
+    return (attribute, *extra)
+
+
+def rule_errors(rule_set: str, attribute: str) -> int:
+    """The error types (flags) the chain of ``attribute`` can record."""
+    bits = 0
+    for step in RULES[rule_set][attribute]:
+        bits |= STEP_ERRORS[step.kind]
+    return bits
 
 
 @lru_cache(maxsize=1)
@@ -140,8 +163,9 @@ def scan_scope(objects: pd.DataFrame) -> pd.DataFrame:
     return out.assign(object_class=kind[keep.to_numpy(dtype=bool)])
 
 
-def run_rules(objects: pd.DataFrame, rule_set: str = "multi-tenant") -> pd.DataFrame:
-    """Run every IdFix rule of ``rule_set`` over ``objects`` (a scan_scope frame).
+def run_rules(objects: pd.DataFrame, rule_set: str = "multi-tenant", skip: Iterable[str] = ()) -> pd.DataFrame:
+    """Run every IdFix rule of ``rule_set`` over ``objects`` (a scan_scope frame),
+    but those of the attributes in ``skip`` (values the source does not hold).
 
     Returns one row per failing value: ``oid`` (the object's index label),
     ``dn``, ``object_class``, ``attribute``, ``value`` (as stored), ``update``
@@ -156,7 +180,12 @@ def run_rules(objects: pd.DataFrame, rule_set: str = "multi-tenant") -> pd.DataF
 
     if rule_set not in RULES:
         raise ValueError(f"unknown IdFix rule set {rule_set!r}; choose {' or '.join(RULE_SETS)}")
-    parts = [_run_attribute(objects, attribute, steps) for attribute, steps in RULES[rule_set].items()]
+    skip = set(skip)
+    parts = [_run_attribute(objects, attribute, steps) for attribute, steps in RULES[rule_set].items()
+             if attribute not in skip]
+    if not parts:  # every attribute skipped: the empty frame of failing values
+        attribute, steps = next(iter(RULES[rule_set].items()))
+        parts = [_run_attribute(objects.iloc[:0], attribute, steps)]
     out = pd.concat([p for p in parts if not p.empty] or [parts[0]], ignore_index=True)
     return out
 

@@ -31,6 +31,21 @@ class DirectorySource(Protocol):
     def describe(self) -> dict[str, Any]:
         """For ``Report.inputs``: ``{"kind": "directory", ...}``, never a secret."""
 
+    # Optional: a source that may lack attributes (an export) also has
+    #   unknown(attributes: Iterable[str]) -> str | None
+    # None when it holds every one of ``attributes`` (normalized column names),
+    # else the reason the checks that need them are skipped. A source without
+    # it (an LDAP search returns every attribute asked for) holds them all;
+    # read it through :func:`unknown`.
+
+
+def unknown(source: Any, attributes: Iterable[str]) -> str | None:
+    """Why ``source`` cannot give ``attributes`` (normalized column names), or
+    None when it holds them all (a value it lacks for an object is then a known
+    empty value)."""
+    ask = getattr(source, "unknown", None)
+    return ask(attributes) if ask is not None else None
+
 
 class FrameSource:
     """A directory held in memory as a DirectoryObjects frame (what the export

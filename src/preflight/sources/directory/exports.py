@@ -21,6 +21,12 @@ attributes; narrow ``-d`` to an OU to export less)::
         msExchRecipientTypeDetails,msExchUMEnabledFlags,userAccountControl,msExchHideFromAddressLists,isCriticalSystemObject,msExchMasterAccountSid |
       Export-Csv contoso.csv -NoTypeInformation -Encoding UTF8
 
+From Linux, OpenLDAP's ``ldapsearch`` writes LDIF too (the README has the command)::
+
+    ldapsearch -H ldaps://dc1.contoso.com -x -D svc-preflight@contoso.com -W -E pr=1000/noprompt \
+        -b "DC=contoso,DC=com" "(|(objectClass=user)(objectClass=contact)(objectClass=group)(objectClass=publicFolder))" \
+        <the attributes, space-separated> > contoso.ldif
+
 The attribute list is :data:`ATTRIBUTES` (every normalized column but ``dn``,
 with msExchMasterAccountSid for ``hasMasterAccountSid``). ``Get-ADUser`` in
 place of ``Get-ADObject`` reads the same (its properties SamAccountName,
@@ -29,10 +35,12 @@ contacts and groups in a batch are then reported as not found.
 
 What the readers accept:
 
-* **LDIF** (``ldifde -f``; :func:`read_ldif`, parsed with the ``ldif``
-  package): ``changetype: add`` or plain content records, base64 values
+* **LDIF** (``ldifde -f``, ``ldapsearch`` with or without ``-LLL``;
+  :func:`read_ldif`, parsed with the ``ldif`` package after
+  :mod:`.ldif_text` set apart ldapsearch's search references and result
+  lines): ``changetype: add`` or plain content records, base64 values
   (``attr:: ``), folded lines, repeated lines for multi-valued attributes,
-  comments, ``version: 1``; UTF-8, or UTF-16 as ``ldifde -u`` writes.
+  comments (folded ones too), ``version: 1``; UTF-8, or UTF-16 as ``ldifde -u`` writes.
   A change record other than ``add`` (a ``--fix-ldif`` output, say) is refused.
 * **csvde CSV** (:func:`read_csvde`): header ``DN,…``; multi-valued attributes
   joined with ``;``; binary values as ``X'hex'``; ``TRUE``/``FALSE``; UTF-8
@@ -56,6 +64,11 @@ counts by its presence only (``hasMasterAccountSid``). A missing ``cn`` is taken
 from the first RDN of the DN. Values are kept as written (no stripping: the
 IdFix checks look for stray white space).
 
+An export with no objects, or cut short (no line break after the last
+line, a last entry without objectClass, a base64 value cut on the last line,
+ldapsearch's final result missing or not a success, a CSV record with fewer
+fields than the header), is a :class:`~preflight.registry.SourceError`.
+
 The CSV readers are column-wise (``pandas.read_csv`` with ``dtype=str``, then
 one operation per column — low-cardinality columns are parsed once per distinct
 value through :func:`pandas.factorize`): a csvde export of 10^6 objects loads
@@ -64,38 +77,33 @@ in a few seconds (``benchmarks/bench_exports.py``).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import codecs
 import contextlib
 import csv
 import gc
 import os
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ... import _ldif
 from ...registry import SourceError
-from ..schemas import (
-    DIRECTORY_BOOLS,
-    DIRECTORY_COLUMNS,
-    DIRECTORY_INTS,
-    DIRECTORY_LISTS,
-    DIRECTORY_STRINGS,
-    DirectoryObjects,
-)
-from . import FrameSource
+from ..schemas import DIRECTORY_COLUMNS, DIRECTORY_LISTS
+from . import FrameSource, ldif_text
+from .frame import build, first_line, tuples
 
-__all__ = ["ATTRIBUTES", "FORMATS", "detect_format", "read_csvde", "read_export", "read_get_aduser_csv", "read_ldif"]
+__all__ = ["ATTRIBUTES", "FORMATS", "ExportSource", "detect_format", "read_csvde", "read_export", "read_get_aduser_csv",
+           "read_ldif"]
 
 #: The ``-l`` / ``-Properties`` list of the export commands above.
 ATTRIBUTES: tuple[str, ...] = tuple(
     "msExchMasterAccountSid" if c == "hasMasterAccountSid" else c for c in DIRECTORY_COLUMNS if c != "dn"
 )
+#: Normalized column -> the LDAP attribute an export holds it in.
+_ATTRIBUTE_OF = {"hasMasterAccountSid": "msExchMasterAccountSid"}
 #: ``describe()["format"]`` values.
 FORMATS = ("ldif", "csvde", "get-aduser")
 
@@ -115,32 +123,61 @@ _VALUE_RE = {
     "msExchDelegateListLink": re.compile(r"[^;]+(?:;(?!\s*[A-Za-z][A-Za-z0-9-]*=)[^;]*)*"),
 }
 _PLAIN_VALUE_RE = re.compile(r"[^;]+")
-_RDN_RE = re.compile(r"^\s*[A-Za-z][A-Za-z0-9-]*\s*=\s*((?:\\.|[^,+\\])*)")
-_ESCAPE_RE = re.compile(r"\\([0-9A-Fa-f]{2}(?:\\[0-9A-Fa-f]{2})*|.)")
-_BOOLS = {"TRUE": True, "FALSE": False}
 _SNIFF_BYTES = 65536
-_VALIDATE_ROWS = 10_000
-_LDIF_LINE_RE = re.compile(r"^[A-Za-z][\w;.-]*::? ")
 
 
 # --------------------------------------------------------------------------- entry points
 
 
-def read_export(path: str | os.PathLike[str]) -> FrameSource:
+def read_export(path: str | os.PathLike[str]) -> ExportSource:
     """Read a directory export, its format told by its content (:func:`detect_format`).
 
     Returns:
-        a :class:`FrameSource` whose ``describe()`` is ``{"kind": "directory",
+        an :class:`ExportSource` whose ``describe()`` is ``{"kind": "directory",
         "format": "ldif"|"csvde"|"get-aduser", "path": str, "objects": n}``.
 
     Raises:
-        SourceError: the file is unreadable, of no known format, or malformed
-            (the reason names the file and, where known, the line, record or column).
+        SourceError: the file is unreadable, of no known format, malformed
+            (the reason names the file and, where known, the line, record or column),
+            empty or cut short.
     """
     fmt = detect_format(path)
-    reader = {"ldif": read_ldif, "csvde": read_csvde, "get-aduser": read_get_aduser_csv}[fmt]
-    frame = reader(path)
-    return FrameSource(frame, {"kind": "directory", "format": fmt, "path": str(path), "objects": len(frame)})
+    frame, known = _read_ldif(path) if fmt == "ldif" else _read_csv(path, fmt)
+    return ExportSource(frame, {"kind": "directory", "format": fmt, "path": str(path), "objects": len(frame)}, known)
+
+
+class ExportSource(FrameSource):
+    """A directory export in memory, and which attributes it holds.
+
+    An attribute the export does not hold is *unknown*, not empty: in a CSV, a
+    column the header lacks; in LDIF, an attribute no entry has (ldifde does not
+    record its ``-l`` list) unless ldapsearch's ``# requesting:`` line names it.
+    A present column's empty cell, or an entry without an attribute the
+    export holds, is a known empty value.
+
+    Args:
+        frame, description: as :class:`FrameSource`.
+        known: the normalized columns the export holds (``dn`` and ``cn`` always).
+    """
+
+    def __init__(self, frame: pd.DataFrame, description: dict[str, Any], known: Iterable[str]):
+        super().__init__(frame, description)
+        self.known = frozenset(known) | {"dn", "cn"}
+
+    def unknown(self, attributes: Iterable[str]) -> str | None:
+        missing = [a for a in dict.fromkeys(attributes) if a not in self.known]
+        if not missing:
+            return None
+        names = ", ".join(_ATTRIBUTE_OF.get(a, a) for a in missing)
+        name, fmt = Path(self.description.get("path", "")).name, self.description.get("format")
+        these = "it" if len(missing) == 1 else "them"
+        if fmt == "ldif":
+            return (f"no entry of {name} has {names} (so the export may not have asked for "
+                    f"{these}): add {these} to the attribute list of the export command (ldifde -l, or "
+                    "ldapsearch's attributes; README: The on-premises directory)")
+        where = "csvde's -l list" if fmt == "csvde" else "-Properties and Select-Object of Get-ADObject"
+        return (f"{name} has no {names} column{'s' if len(missing) > 1 else ''}: add {these} to {where} "
+                "(README: The on-premises directory)")
 
 
 def detect_format(path: str | os.PathLike[str]) -> str:
@@ -158,19 +195,18 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     except OSError as exc:
         raise SourceError(f"cannot read the directory export {path}: {exc.strerror or exc}") from None
     text = head.decode(_encoding_of(head), errors="ignore").lstrip("\ufeff")
-    lines = iter(text.splitlines())
-    first = next((ln for ln in lines if ln.strip()), "")
-    if first.startswith("#TYPE"):
-        first = next((ln for ln in lines if ln.strip()), "")
-        fields = _header_fields(first)
+    if text.startswith("#TYPE"):
+        fields = _header_fields(next((ln for ln in text.splitlines()[1:] if ln.strip()), ""))
         if "distinguishedname" in fields:
             return "get-aduser"
     else:
-        while first.startswith("#"):  # LDIF comments
-            first = next((ln for ln in lines if ln.strip()), "")
-        if _LDIF_LINE_RE.match(first):  # dn:, version:, or another attribute (then an LDIF error says why)
+        first = ldif_text.first_line(text.encode("utf-8"))  # past comments, folded ones too
+        if not first.strip():  # ldifde writes nothing when its search finds nothing
+            raise SourceError(f"{Path(path).name}: the export is empty: it holds no directory objects "
+                              "(nothing but blank lines and comments)")
+        if ldif_text.LDIF_LINE_RE.match(first):  # dn:, version:, or another attribute (then an LDIF error says why)
             return "ldif"
-        fields = _header_fields(first)
+        fields = _header_fields(first.decode("utf-8"))
         if fields and fields[0] == "dn":
             return "csvde"
         if "distinguishedname" in fields:
@@ -183,29 +219,40 @@ def detect_format(path: str | os.PathLike[str]) -> str:
 
 
 def read_ldif(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """An ldifde LDIF file as a validated DirectoryObjects frame, parsed by the
+    """An LDIF export (``ldifde -f``, or OpenLDAP ``ldapsearch`` output with or
+    without ``-LLL``) as a validated DirectoryObjects frame, parsed by the
     installed ``ldif`` module (:mod:`preflight._ldif`).
 
     Raises:
         SourceError: unreadable or malformed LDIF (with the line), a change
             record other than ``add``, a value that is not UTF-8 text, a bad
-            integer or boolean, a duplicate DN.
+            integer or boolean, a duplicate DN; a file cut short or an
+            ldapsearch that failed (:mod:`.ldif_text`); no entries.
     """
+    return _read_ldif(path)[0]
+
+
+def _read_ldif(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, frozenset[str]]:
+    """The frame and the normalized columns the export holds: those some entry
+    has, and those ldapsearch's ``# requesting:`` line names (all for ``*``)."""
     name = Path(path).name
     data = _read_bytes(path)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # ldifde -u
         data = _decode(data, "utf-16", path).encode("utf-8")
     elif data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
+    text = ldif_text.split(data, name)
     try:
-        rows = [(dn, entry) for dn, entry in _ldif.parse(data) if dn is not None]  # None: a lone ``version: 1``
+        rows = [(dn, entry) for dn, entry in _ldif.parse(text.data) if dn is not None]  # None: a lone ``version: 1``
     except _ldif.LDIFSyntaxError as exc:
-        line, reason = _ldif_error(data, exc.record, exc)
-        raise SourceError(f"{name}: line {line}: not valid LDIF: {reason}") from None
+        raise text.error(exc.record, first_line(exc)) from None
 
     n = len(rows)
     raw: dict[str, list] = {c: [""] * n for c in DIRECTORY_COLUMNS if c not in DIRECTORY_LISTS}
     lists: dict[str, list] = {c: [()] * n for c in DIRECTORY_LISTS}
+    known = {"dn", "cn"} | {c for a, c in _LDAP_NAMES.items() if a in (text.requested or ())}
+    if text.requested == {"*"}:
+        known = set(DIRECTORY_COLUMNS)
     for i, (dn, entry) in enumerate(rows):
         if not dn.strip():
             raise SourceError(f"{name}: record {i + 1} has an empty dn")
@@ -213,7 +260,7 @@ def read_ldif(path: str | os.PathLike[str]) -> pd.DataFrame:
         for attr, values in entry.items():
             key = attr.split(";", 1)[0].casefold()
             if key == "changetype":
-                kind = b" ".join(values).decode("ascii", "replace").strip().lower()
+                kind = " ".join(v.decode("ascii", "replace") if isinstance(v, bytes) else v for v in values).strip().lower()
                 if kind != "add":
                     raise SourceError(f"{name}: the record of {dn} is a 'changetype: {kind}' change record, "
                                       "not an export (give the output of ldifde -f)")
@@ -221,6 +268,7 @@ def read_ldif(path: str | os.PathLike[str]) -> pd.DataFrame:
             column = _LDAP_NAMES.get(key)
             if column is None or column == "dn":  # the record's dn line is the one
                 continue
+            known.add(column)
             if column == "hasMasterAccountSid":
                 raw[column][i] = "TRUE"  # presence; the binary value is never needed
                 continue
@@ -236,7 +284,11 @@ def read_ldif(path: str | os.PathLike[str]) -> pd.DataFrame:
     for c, v in lists.items():
         s = pd.Series(v, dtype=object)
         cols[c] = s.map(lambda t: tuple(x.lower() for x in t)) if c == "objectClass" else s
-    return _build(cols, name, lambda i: f"the record of {rows[i][0]}")
+    if n > 1 and not lists["objectClass"][-1] and any(lists["objectClass"]):  # every exported object has one
+        line = text.records[-1][0]
+        raise ldif_text.cut_short(name, f"line {line}: the last entry ({rows[-1][0]}) has no objectClass, "
+                                        "which the other entries have")
+    return build(cols, name, lambda i: f"the record of {rows[i][0]}"), frozenset(known)
 
 
 def read_csvde(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -247,7 +299,7 @@ def read_csvde(path: str | os.PathLike[str]) -> pd.DataFrame:
         SourceError: unreadable or malformed CSV (with pandas' line), no ``DN``
             column, a duplicate or empty DN, a bad integer or boolean.
     """
-    return _read_csv(path, "csvde")
+    return _read_csv(path, "csvde")[0]
 
 
 def read_get_aduser_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -259,13 +311,14 @@ def read_get_aduser_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
         SourceError: as :func:`read_csvde`, no ``DistinguishedName`` column, or
             a column holding ``ADPropertyValueCollection`` instead of its values.
     """
-    return _read_csv(path, "get-aduser")
+    return _read_csv(path, "get-aduser")[0]
 
 
 # --------------------------------------------------------------------------- CSV
 
 
-def _read_csv(path: str | os.PathLike[str], fmt: str) -> pd.DataFrame:
+def _read_csv(path: str | os.PathLike[str], fmt: str) -> tuple[pd.DataFrame, frozenset[str]]:
+    """The frame and the normalized columns the header holds."""
     name = Path(path).name
     try:
         with open(path, "rb") as fh:
@@ -281,8 +334,9 @@ def _read_csv(path: str | os.PathLike[str], fmt: str) -> pd.DataFrame:
         table = pd.read_csv(path, engine="pyarrow", **options)
     except Exception:
         table = None
+    fallback = table is None
     try:
-        if table is None:
+        if fallback:
             table = pd.read_csv(path, engine="c", na_filter=False, skip_blank_lines=True, **options)
     except UnicodeDecodeError:
         _decode(_read_bytes(path), encoding, path)  # raises with the line
@@ -290,13 +344,17 @@ def _read_csv(path: str | os.PathLike[str], fmt: str) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise SourceError(f"{name}: the file is empty (no CSV header)") from None
     except (pd.errors.ParserError, ValueError) as exc:
-        raise SourceError(f"{name}: not a valid CSV export: {_first_line(exc)}") from None
+        raise SourceError(f"{name}: not a valid CSV export: {first_line(exc)}") from None
     except OSError as exc:
         raise SourceError(f"cannot read the directory export {path}: {exc.strerror or exc}") from None
 
     if not isinstance(table.index, pd.RangeIndex):  # pandas took the first field as the index
         raise SourceError(f"{name}: not a valid CSV export: the records have more fields than the header "
                           f"(line {skip + 1}) has")
+    if not _ends_with_line_break(path, head, encoding):  # csvde and Export-Csv end every record with one
+        raise ldif_text.cut_short(name, "the file ends inside a record (no line break after its last line)")
+    if fallback:  # pyarrow refuses a record with fewer fields than the header; pandas' C parser pads it
+        _check_field_counts(path, encoding, skip, len(table.columns), len(table), name)
     header = [str(c) for c in table.columns]
     columns = _map_columns(header, fmt, name)
     data = {canonical: table[original] for original, canonical in columns.items()}
@@ -321,7 +379,39 @@ def _read_csv(path: str | os.PathLike[str], fmt: str) -> pd.DataFrame:
         for c in DIRECTORY_LISTS:
             if c in data:
                 data[c] = _split_lists(data[c], c)
-        return _build(data, name, where)
+        return build(data, name, where), frozenset(data)
+
+
+def _ends_with_line_break(path: str | os.PathLike[str], head: bytes, encoding: str) -> bool:
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        fh.seek(max(fh.tell() - 2, 0))
+        tail = fh.read()
+    if encoding.startswith("utf-16"):
+        return tail == (b"\x00\n" if head.startswith(codecs.BOM_UTF16_BE) else b"\n\x00")
+    return tail.endswith(b"\n")
+
+
+def _check_field_counts(path: str | os.PathLike[str], encoding: str, skip: int, width: int, records: int,
+                        name: str) -> None:
+    """Raise SourceError at the first record with fewer fields than the header:
+    the last record (a file cut short), or another (a broken record)."""
+    with open(path, encoding=encoding, newline="") as fh:
+        for _ in range(skip):
+            fh.readline()
+        reader = csv.reader(fh)
+        next(reader, None)
+        number = 0
+        for row in reader:
+            if not row:
+                continue
+            number += 1
+            if len(row) < width:
+                where = (f"line {reader.line_num + skip}: record {number} (starting {row[0][:80]!r}) has {len(row)} "
+                         f"of the header's {width} fields")
+                if number == records:
+                    raise ldif_text.cut_short(name, where)
+                raise SourceError(f"{name}: not a valid CSV export: {where}")
 
 
 def _map_columns(header: list[str], fmt: str, name: str) -> dict[str, str]:
@@ -372,135 +462,9 @@ def _split_lists(column: pd.Series, attribute: str) -> pd.Series:
     finder = _VALUE_RE.get(attribute, _PLAIN_VALUE_RE).findall
     if attribute == "objectClass":
         codes, uniques = pd.factorize(column, sort=False)
-        table = _tuples(list(map(tuple, map(finder, map(str.lower, uniques.tolist())))) + [()])
+        table = tuples(list(map(tuple, map(finder, map(str.lower, uniques.tolist())))) + [()])
         return pd.Series(table.take(codes), index=column.index, dtype=object)
-    return pd.Series(_tuples(list(map(tuple, map(finder, column.tolist())))), index=column.index, dtype=object)
-
-
-def _tuples(items: list[tuple]) -> np.ndarray:
-    """A 1-D object array of tuples (``np.array`` would make a 2-D array of equal-length ones)."""
-    return np.fromiter(items, dtype=object, count=len(items))
-
-
-# --------------------------------------------------------------------------- shared builder
-
-
-def _build(cols: dict[str, pd.Series], name: str, where: Callable[[int], str]) -> pd.DataFrame:
-    """The DirectoryObjects frame from raw text columns (strings, ints, bools as
-    written; lists already tuples), validated. Absent columns are empty; an
-    empty ``cn`` is the value of the DN's first RDN."""
-    dn = cols["dn"]
-    n = len(dn)
-    index = pd.RangeIndex(n)
-    dn_values = dn.tolist()
-    empty = list(_positions(dn_values, ""))
-    if empty:
-        raise SourceError(f"{name}: {where(empty[0])} has an empty DN")
-    folded = pd.Series(list(map(str.casefold, dn_values)), dtype=object)
-    dup = folded.duplicated()
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise SourceError(f"{name}: the DN {dn_values[i]} occurs twice ({where(i)})")
-
-    out: dict[str, Any] = {}
-    blank = pd.array([""] * n, dtype="string")
-    for c in DIRECTORY_STRINGS:
-        out[c] = cols[c].reset_index(drop=True).astype("string").array if c in cols else blank
-    missing_cn = (out["cn"] == "").to_numpy()
-    if missing_cn.any():  # not exported: the first RDN's value (cn is the RDN of users, contacts, groups)
-        rows = np.flatnonzero(missing_cn)
-        derived = _from_uniques([dn_values[i] for i in rows], _rdn_value, "string")
-        cn = out["cn"].copy()
-        cn[rows] = derived
-        out["cn"] = cn
-    for c in DIRECTORY_LISTS:
-        out[c] = cols[c].reset_index(drop=True) if c in cols else pd.Series(_tuples([()] * n), dtype=object)
-    for c in DIRECTORY_INTS:
-        out[c] = _parse(cols.get(c), n, _int, "Int64", name, c, where, "an integer")
-    for c in DIRECTORY_BOOLS:
-        parse = _presence if c == "hasMasterAccountSid" else _bool
-        out[c] = _parse(cols.get(c), n, parse, "boolean", name, c, where, "TRUE or FALSE")
-    frame = pd.DataFrame(out, index=index, copy=False)
-    try:
-        # The columns' dtypes are the frame's, so a head sample checks them all; the
-        # schema's one per-row rule (unique dn) was checked above, case-insensitively,
-        # and string columns hold no NA by construction. Validating 10^6 rows whole
-        # would add ~1 s for nothing more.
-        DirectoryObjects.validate(frame.head(_VALIDATE_ROWS))
-        return frame
-    except Exception as exc:  # pandera SchemaError: a bug here, not in the file; keep the reason
-        raise SourceError(f"{name}: the export does not give valid directory data: {_first_line(exc)}") from None
-
-
-def _parse(column: pd.Series | None, n: int, parse: Callable[[str], Any], dtype: str, name: str, attribute: str,
-           where: Callable[[int], str], expected: str):
-    """Parse each distinct text of ``column`` once; an unparsable one is an error at its first row."""
-    if column is None:
-        return pd.array([None] * n, dtype=dtype)
-    codes, uniques = pd.factorize(column, sort=False)
-    parsed = []
-    for k, text in enumerate(uniques.tolist()):
-        try:
-            parsed.append(parse(text))
-        except ValueError:
-            i = int(np.flatnonzero(codes == k)[0])
-            raise SourceError(f"{name}: {attribute} is {text!r}, not {expected}, in {where(i)}") from None
-    return pd.array(parsed + [None], dtype=dtype).take(codes)  # -1 -> the trailing None
-
-
-def _from_uniques(values: list[str], fn: Callable[[str], str], dtype: str):
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), sort=False)
-    return pd.array([fn(u) for u in uniques.tolist()] + [""], dtype=dtype).take(codes)
-
-
-def _int(text: str) -> int | None:
-    text = text.strip()
-    return int(text) if text else None
-
-
-def _bool(text: str) -> bool | None:
-    text = text.strip().upper()
-    if not text:
-        return None
-    if text not in _BOOLS:
-        raise ValueError(text)
-    return _BOOLS[text]
-
-
-def _presence(text: str) -> bool | None:
-    """msExchMasterAccountSid: any value (X'hex', a SID, ``True``) is presence;
-    empty or ``False`` (the ``[bool]`` of an absent SID) is absence."""
-    return None if text.strip().upper() in ("", "FALSE") else True
-
-
-def _rdn_value(dn: str) -> str:
-    """The value of a DN's first RDN, unescaped (``CN=Doe\\, John,…`` -> ``Doe, John``)."""
-    m = _RDN_RE.match(dn)
-    if not m:
-        return ""
-    return _ESCAPE_RE.sub(_unescape, m.group(1)).strip()
-
-
-def _unescape(m: re.Match[str]) -> str:
-    s = m.group(1)
-    if len(s) == 1:
-        return s
-    try:
-        return bytes.fromhex(s.replace("\\", "")).decode("utf-8")
-    except ValueError:
-        return s
-
-
-def _positions(values: list[str], wanted: str) -> Iterable[int]:
-    start = 0
-    while True:
-        try:
-            i = values.index(wanted, start)
-        except ValueError:
-            return
-        yield i
-        start = i + 1
-
+    return pd.Series(tuples(list(map(tuple, map(finder, column.tolist())))), index=column.index, dtype=object)
 
 
 # --------------------------------------------------------------------------- bytes and text
@@ -542,52 +506,3 @@ def _header_fields(line: str) -> list[str]:
     except csv.Error:
         return []
     return [f.strip().lstrip("\ufeff").casefold() for f in row]
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _ldif_error(data: bytes, record_no: int, exc: BaseException) -> tuple[int, str]:
-    """The line and reason of an LDIF parse error in the ``record_no``-th record
-    (1-based; the parser counts a record when it starts parsing it)."""
-    blocks: list[list[tuple[int, bytes]]] = []
-    block: list[tuple[int, bytes]] = []
-    logical: tuple[int, bytes] | None = None
-    for number, raw in enumerate(data.splitlines(), start=1):
-        if raw.startswith(b" ") and logical is not None:
-            logical = (logical[0], logical[1] + raw[1:])
-            continue
-        if logical is not None and not logical[1].startswith(b"#"):
-            block.append(logical)
-        logical = None
-        if not raw.strip():
-            if block:
-                blocks.append(block)
-                block = []
-            continue
-        logical = (number, raw)
-    if logical is not None and not logical[1].startswith(b"#"):
-        block.append(logical)
-    if block:
-        blocks.append(block)
-    if not 1 <= record_no <= len(blocks):
-        return (blocks[-1][0][0] if blocks else 1), _first_line(exc)
-    lines = blocks[record_no - 1]
-    for number, text in lines:
-        attr, _, value = text.partition(b":")
-        if attr.strip().lower() == b"changetype" and value.strip().lower() != b"add":
-            kind = value.strip().decode("ascii", "replace")
-            return number, f"a 'changetype: {kind}' change record, not an export (give the output of ldifde -f)"
-    for number, text in lines:
-        if b":" not in text:
-            shown = text[:60].decode("utf-8", "replace")
-            return number, f"{shown!r} is not 'attribute: value'"
-        attr, _, value = text.partition(b":")
-        if value.startswith(b":"):
-            try:
-                base64.b64decode(value[1:].strip(), validate=True)
-            except (binascii.Error, ValueError):
-                return number, f"the base64 value of {attr.decode('ascii', 'replace')} does not decode"
-    return lines[0][0], _first_line(exc)
