@@ -126,6 +126,7 @@ def _org(n: int, chain: int) -> str:
         if 100 <= i < 105:  # 100 -> 101 -> ... -> 104 -> 100
             nxt = 100 + (i - 99) % 5
             lines.append(f"publicDelegates: CN=User {nxt:05d},OU=Org,DC=contoso,DC=com")
+            lines.append(f"msExchDelegateListLink: CN=User {nxt:05d},OU=Org,DC=contoso,DC=com")
         entries.append("\n".join(lines))
     return "version: 1\n\n" + "\n\n".join(entries) + "\n\n"
 
