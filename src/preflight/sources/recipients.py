@@ -167,7 +167,7 @@ def recipients_from_config(config: Any) -> TenantRecipients:
     if isinstance(value, (str, os.PathLike)):
         value = [value]
     if not value:
-        raise Missing("no tenant recipients given (--tenant-recipients FILE: Get-Recipient or Graph /users export)")
+        raise Missing("no tenant recipients given ([cloud] recipients)")
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, (str, os.PathLike)) for v in value):
         raise ConfigError(f"[cloud] recipients{where} must be a path or a list of paths")
     return read_recipients([config.path(v) for v in value])
@@ -260,7 +260,11 @@ def _parse(data: bytes, name: str) -> tuple[str, list[dict[str, Any]], list[dict
                 raise TenantExportError(f"{name}, item {n}: expected a JSON object, found {type(x).__name__}")
         items = [{str(k).lower(): v for k, v in x.items()} for x in raw]
     else:
-        items, _ = _csv_items(stripped, name)
+        try:
+            items, _ = _csv_items(stripped, name)
+        except TenantExportError as exc:
+            cut = " (the file ends inside a quoted field: truncated?)" if "unexpected end of data" in str(exc) else ""
+            raise TenantExportError(f"{exc}{cut}") from None
         for n, item in enumerate(items, 1):
             if "none" in item and item["none"] is not None:
                 raise TenantExportError(f"{name}, record {n}: more fields than the header has")
@@ -281,7 +285,8 @@ def _json_documents(text: str, name: str) -> list[Any]:
         try:
             doc, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            cut = " (the file ends inside it: truncated?)" if exc.pos >= len(text.rstrip()) else ""
+            ends = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+            cut = " (the file ends inside it: truncated?)" if ends else ""
             raise TenantExportError(f"{name} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}{cut}") from None
         docs.append(doc)
         pos = end

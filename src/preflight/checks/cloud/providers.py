@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ...registry import provider
+from ...registry import Missing, provider
 from ..directory.providers import address_keys, batch_address_rows
 
 if TYPE_CHECKING:
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 @provider("cloud_recipients")
 def cloud_recipients(config):
+    if not getattr(config, "cloud", None):  # before importing the source: a batch-only run stays lean
+        raise Missing("no tenant recipients given (--tenant-recipients FILE or FOLDER, or [tool.preflight.cloud] recipients)")
     from ...sources.recipients import recipients_from_config
 
     return recipients_from_config(config)
