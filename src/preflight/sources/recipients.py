@@ -62,6 +62,7 @@ system; :func:`parse_recipients` is a pure function of the bytes.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -73,7 +74,7 @@ import pandas as pd
 
 from ..registry import Missing, SourceError
 from .directory.exports import _split_lists
-from .tenant import TenantExportError, _csv_items, _decode
+from .tenant import TenantExportError, _decode
 
 #: Kinds of export (``describe()["files"][i]["kind"]``).
 KINDS = ("get-recipient", "graph-users", "subscribed-skus")
@@ -125,11 +126,19 @@ class TenantRecipients:
         skus: skuId (lower case) -> :class:`Sku`, or None when no
             ``/subscribedSkus`` export was given.
         files: what was read, per file: ``{"path", "kind", "items"}``.
+        index: the join key, a pyarrow Table of ``oid`` (int64) and ``key``
+            (string): each object's primary SMTP address and ``smtp:`` proxy
+            addresses, lower case, stripped (see :func:`address_index`).
     """
 
     objects: pd.DataFrame
     skus: dict[str, Sku] | None = None
     files: list[dict[str, Any]] = field(default_factory=list)
+    index: Any = None
+
+    def __post_init__(self) -> None:
+        if self.index is None:
+            self.index = address_index(self.objects)
 
     def views(self) -> set[str]:
         return set(self.objects["view"].unique().tolist())
@@ -217,16 +226,16 @@ def _combine(groups: list[list[tuple[str, bytes]]]) -> TenantRecipients:
         listing: dict[str, list[tuple[str, int, dict]]] = {}  # kind -> (file, page number, page)
         for name, data in group:
             try:
-                kind, items, pages = _parse(data, name)
+                kind, columns, n, pages = _parse(data, name)
             except TenantExportError as exc:
                 raise SourceError(str(exc)) from None
             if pages:
-                listing.setdefault(kind, []).extend((name, n, pg) for n, pg in enumerate(pages, 1))
-            files.append({"path": name, "kind": kind, "items": len(items)})
+                listing.setdefault(kind, []).extend((name, k, pg) for k, pg in enumerate(pages, 1))
+            files.append({"path": name, "kind": kind, "items": n})
             if kind == "subscribed-skus":
-                skus = {**(skus or {}), **_skus(items, name)}
+                skus = {**(skus or {}), **_skus(columns, n, name)}
             else:
-                frames.append(_normalize(kind, items, name))
+                frames.append(_normalize(kind, columns, n, name))
         for kind, chain in listing.items():
             _check_listing(chain, kind)
     if not frames:
@@ -237,8 +246,9 @@ def _combine(groups: list[list[tuple[str, bytes]]]) -> TenantRecipients:
     return TenantRecipients(objects, skus, files)
 
 
-def _parse(data: bytes, name: str) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:
-    """The kind, the items (keys lower case) and, for Graph responses, the pages."""
+def _parse(data: bytes, name: str) -> tuple[str, dict[str, list[Any]], int, list[dict[str, Any]]]:
+    """The kind, the columns (names lower case, one list per column), the number of
+    items and, for Graph responses, the pages."""
     text = _decode(data, name).lstrip("\ufeff")
     stripped = text.lstrip()
     if not stripped:
@@ -255,26 +265,58 @@ def _parse(data: bytes, name: str) -> tuple[str, list[dict[str, Any]], list[dict
             raw = docs[0] if isinstance(docs[0], list) else [docs[0]]  # ConvertTo-Json writes one object bare
         else:
             raise TenantExportError(f"{name} holds {len(docs)} JSON documents that are not all Graph pages (with 'value')")
-        for n, x in enumerate(raw, 1):
-            if not isinstance(x, dict):
-                raise TenantExportError(f"{name}, item {n}: expected a JSON object, found {type(x).__name__}")
-        items = [{str(k).lower(): v for k, v in x.items()} for x in raw]
+        columns = _json_columns(raw, name)
+        n = len(raw)
     else:
-        try:
-            items, _ = _csv_items(stripped, name)
-        except TenantExportError as exc:
-            cut = " (the file ends inside a quoted field: truncated?)" if "unexpected end of data" in str(exc) else ""
-            raise TenantExportError(f"{exc}{cut}") from None
-        for n, item in enumerate(items, 1):
-            if "none" in item and item["none"] is not None:
-                raise TenantExportError(f"{name}, record {n}: more fields than the header has")
-            missing = [k for k, v in item.items() if v is None]
-            if missing:
-                raise TenantExportError(f"{name}, record {n}: fewer fields than the header has (no {missing[0]}): "
-                                        "the file is truncated or not one CSV table")
+        columns, n = _csv_columns(stripped, name)
     context = str(pages[0].get("@odata.context", "")) if pages else ""
-    kind = _kind(items, name, context)
-    return kind, items, pages
+    return _kind(columns, n, name, context), columns, n, pages
+
+
+def _json_columns(raw: list[Any], name: str) -> dict[str, list[Any]]:
+    """JSON objects as columns (a key an object lacks is None in its column)."""
+    keys: dict[str, None] = {}
+    for i, x in enumerate(raw, 1):
+        if not isinstance(x, dict):
+            raise TenantExportError(f"{name}, item {i}: expected a JSON object, found {type(x).__name__}")
+        keys.update(dict.fromkeys(x))
+    columns: dict[str, list[Any]] = {}
+    for k in keys:
+        low = str(k).lower()
+        if low in columns:
+            raise TenantExportError(f"{name}: the keys {k!r} and another spelling of it are both present")
+        columns[low] = [x.get(k) for x in raw]
+    return columns
+
+
+def _csv_columns(text: str, name: str) -> tuple[dict[str, list[Any]], int]:
+    """An Export-Csv table (optional ``#TYPE`` line; comma, or the ``;``/tab of
+    ``-Delimiter``/``-UseCulture``) as columns, read with the C csv module. A
+    record with more or fewer fields than the header is refused (a truncated file)."""
+    lines = text.splitlines(keepends=True)
+    if lines and lines[0].lstrip().upper().startswith("#TYPE"):
+        lines = lines[1:]
+    first = lines[0] if lines else ""
+    delimiter = max((",", ";", "\t"), key=first.count)
+    try:
+        rows = list(csv.reader(lines, delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        cut = " (the file ends inside a quoted field: truncated?)" if "unexpected end of data" in str(exc) else ""
+        raise TenantExportError(f"{name} is not a readable CSV file: {exc}{cut}") from None
+    rows = [r for r in rows if r]  # blank lines
+    if not rows:
+        raise TenantExportError(f"{name} is empty")
+    header = [h.strip().lower() for h in rows[0]]
+    width = len(header)
+    bad = next((i for i, r in enumerate(rows) if len(r) != width), None)
+    if bad is not None:
+        fewer = len(rows[bad]) < width
+        raise TenantExportError(f"{name}, record {bad}: {'fewer' if fewer else 'more'} fields than the header has "
+                                f"({len(rows[bad])}, not {width})" + (": the file is truncated" if fewer and bad == len(rows) - 1
+                                                                       else ""))
+    body = rows[1:]
+    columns = {h: [r[j] for r in body] for j, h in enumerate(header) if h}
+    return columns, len(body)
 
 
 def _json_documents(text: str, name: str) -> list[Any]:
@@ -299,15 +341,15 @@ def _is_page(doc: Any) -> bool:
     return isinstance(doc, dict) and isinstance(doc.get("value"), list)
 
 
-def _kind(items: list[dict[str, Any]], name: str, context: str) -> str:
-    keys = set(items[0]) if items else set()
-    if {"skuid", "serviceplans"} <= keys or (not items and "#subscribedSkus" in context):
+def _kind(columns: dict[str, list[Any]], n: int, name: str, context: str) -> str:
+    keys = set(columns)
+    if {"skuid", "serviceplans"} <= keys or (not n and "#subscribedSkus" in context):
         return "subscribed-skus"
     if "recipienttypedetails" in keys or ("primarysmtpaddress" in keys and "emailaddresses" in keys):
         return "get-recipient"
-    if "userprincipalname" in keys or (not items and "#users" in context):
+    if "userprincipalname" in keys or (not n and "#users" in context):
         return "graph-users"
-    if not items:
+    if not n:
         raise TenantExportError(f"{name} holds no recipients, users or SKUs (an empty export: was it filtered?)")
     raise TenantExportError(f"{name}: not a known tenant recipients export (keys: {', '.join(sorted(keys)) or 'none'}); "
                             "expected Get-Recipient, Graph /users, Get-MgUser or Graph /subscribedSkus output")
@@ -375,15 +417,13 @@ def _text(values: list[Any]) -> list[str]:
     return ["" if v is None else str(v).strip() for v in values]
 
 
-def _normalize(kind: str, items: list[dict[str, Any]], name: str) -> pd.DataFrame:
+def _normalize(kind: str, columns: dict[str, list[Any]], n: int, name: str) -> pd.DataFrame:
     """The objects of one export as rows of the normalized frame."""
-    n = len(items)
-    frame = pd.DataFrame.from_records(items) if n else pd.DataFrame()
-    absent = [c for c in _REQUIRED[kind] if c not in frame.columns]
+    absent = [c for c in _REQUIRED[kind] if c not in columns]
     if absent:
         raise SourceError(f"{name}: a {kind} export needs the column(s) {', '.join(absent)} "
                           "(the export command is in preflight.sources.recipients and the README)")
-    col = lambda c: frame[c].tolist() if c in frame.columns else [None] * n  # noqa: E731
+    col = lambda c: list(columns[c]) if c in columns else [None] * n  # noqa: E731
     out: dict[str, Any] = {"source": name, "item": range(1, n + 1)}
     if kind == "get-recipient":
         out["view"] = "exchange"
@@ -404,9 +444,9 @@ def _normalize(kind: str, items: list[dict[str, Any]], name: str) -> pd.DataFram
         out["recipientTypeDetails"] = ""
         # onPremisesSyncEnabled: true while synced; null (never synced: cloud-only) or false (no longer synced)
         synced = col("onpremisessyncenabled")
-        out["dirSynced"] = _bools(synced, name, "onPremisesSyncEnabled", False) if "onpremisessyncenabled" in frame \
+        out["dirSynced"] = _bools(synced, name, "onPremisesSyncEnabled", False) if "onpremisessyncenabled" in columns \
             else pd.array([None] * n, dtype="boolean")
-        out["licences"] = _licences(col("assignedlicenses"), name) if "assignedlicenses" in frame else [None] * n
+        out["licences"] = _licences(col("assignedlicenses"), name) if "assignedlicenses" in columns else [None] * n
     result = pd.DataFrame(out, index=pd.RangeIndex(n))
     result["name"] = result["name"].astype("string")
     result["mail"] = result["mail"].astype("string")
@@ -438,31 +478,51 @@ def _licences(values: list[Any], name: str) -> list[tuple[tuple[str, frozenset[s
     return out
 
 
+def address_index(objects: pd.DataFrame) -> Any:
+    """``oid``, ``key`` (a pyarrow Table): each object's ``mail`` and ``smtp:``/``SMTP:``
+    proxy addresses, lower case and stripped, computed column-wise in Arrow's kernels
+    (10^5 objects: a few tens of milliseconds). Objects are the frame's positions;
+    a key may repeat for one object (its primary address is also its ``SMTP:`` proxy)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    proxies = pa.array(objects["proxyAddresses"].tolist(), type=pa.list_(pa.string()))
+    flat = pc.utf8_lower(pc.list_flatten(proxies))
+    smtp = pc.starts_with(flat, "smtp:")
+    proxy_keys = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(pc.filter(flat, smtp), 5))
+    proxy_oids = pc.filter(pc.list_parent_indices(proxies), smtp).cast(pa.int64())
+    mail = pc.utf8_trim_whitespace(pc.utf8_lower(pa.array(objects["mail"].tolist(), type=pa.string())))
+    has_mail = pc.not_equal(mail, "")
+    mail_oids = pa.array(np.flatnonzero(has_mail.to_numpy(zero_copy_only=False)), type=pa.int64())
+    return pa.table({"oid": pa.concat_arrays([proxy_oids, mail_oids]),
+                     "key": pa.concat_arrays([proxy_keys, pc.filter(mail, has_mail)])})
+
+
 def is_exchange_plan(plan_name: str) -> bool:
     """True for an Exchange Online mailbox service plan (``EXCHANGE_S_*`` but Foundation and the archive add-ons)."""
     up = plan_name.strip().upper()
     return up.startswith("EXCHANGE_S_") and not up.startswith(("EXCHANGE_S_FOUNDATION", "EXCHANGE_S_ARCHIVE"))
 
 
-def _skus(items: list[dict[str, Any]], name: str) -> dict[str, Sku]:
+def _skus(columns: dict[str, list[Any]], n: int, name: str) -> dict[str, Sku]:
     out = {}
-    for i, item in enumerate(items, 1):
-        sku, plans = item.get("skuid"), item.get("serviceplans")
+    parts = columns.get("skupartnumber", [None] * n)
+    for i, (sku, plans, part_number) in enumerate(zip(columns["skuid"], columns["serviceplans"], parts, strict=True), 1):
         if not isinstance(sku, str) or not sku.strip():
             raise SourceError(f"{name}, item {i}: no skuId")
-        if isinstance(plans, dict):
-            plans = [plans]
-        if not isinstance(plans, list) or not all(isinstance(p, dict) for p in plans):
+        listed = [plans] if isinstance(plans, dict) else plans
+        if not isinstance(listed, list) or not all(isinstance(p, dict) for p in listed):
             raise SourceError(f"{name}, item {i}: servicePlans is {plans!r}, not a list of service plans "
                               "(export with ConvertTo-Json -Depth 5)")
         ids, names = set(), []
-        for p in plans:
+        for p in listed:
             low = {str(k).lower(): v for k, v in p.items()}
             plan_name, plan_id = str(low.get("serviceplanname") or ""), str(low.get("serviceplanid") or "")
             if is_exchange_plan(plan_name) and plan_id:
                 ids.add(plan_id.strip().lower())
                 names.append(plan_name)
-        part = str(item.get("skupartnumber") or sku)
+        part = str(part_number or sku)
         out[sku.strip().lower()] = Sku(part, frozenset(ids), tuple(names))
     return out
 

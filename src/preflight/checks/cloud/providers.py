@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...registry import Missing, provider
-from ..directory.providers import address_keys, batch_address_rows
+from ..directory.providers import batch_address_rows
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -83,17 +83,17 @@ def describe_object(o) -> str:
 
 @provider("batch_cloud")
 def batch_cloud(cloud_recipients, batches):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     rows = batch_address_rows(batches)
-    objects = cloud_recipients.objects
-    # only the objects that carry a batch address are exploded into keys
-    wanted = set(rows["key"].tolist())
-    mail_hit = objects["mail"].str.casefold().isin(wanted).to_numpy(dtype=bool)
-    proxies = objects["proxyAddresses"].explode().dropna()
-    proxy_hit = proxies.str.slice(5).str.casefold().isin(wanted)
-    candidates = sorted(set(objects.index[mail_hit]) | set(proxies.index[proxy_hit.to_numpy(dtype=bool)]))
-    found = objects.loc[candidates]
-    keys = address_keys(found)
-    matches = rows.reset_index(names="rid").merge(keys, on="key")[["rid", "oid"]].drop_duplicates()
+    rows["key"] = rows["address"].str.lower()  # as the cloud index's keys (address_index)
+    index = cloud_recipients.index
+    wanted = pa.array(rows["key"].drop_duplicates().tolist(), type=pa.string())
+    hits = index.filter(pc.is_in(index["key"], value_set=wanted)).to_pandas()
+    matches = rows.reset_index(names="rid").merge(hits, on="key")[["rid", "oid"]].drop_duplicates()
     matches = matches.sort_values(["rid", "oid"], ignore_index=True)
+    objects = cloud_recipients.objects
+    found = objects.loc[sorted(set(matches["oid"].tolist()))]
     matches["view"] = found.loc[matches["oid"], "view"].to_numpy()
     return BatchCloud(rows, found, matches, frozenset(cloud_recipients.views()), cloud_recipients.skus)
