@@ -222,6 +222,12 @@ def test_the_readme_try_it_command_shows_every_cloud_finding():
     assert by_code["PF630"] == {"smtp:ivy.wu@tailspintoys.com"}
     assert {r["status"] for r in report["checks"]} <= {"passed", "failed", "skipped"}
     assert (SAMPLE_DATA / "cloud" / "get-recipient.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    import jsonschema
+
+    jsonschema.validate(report, json.loads((ROOT / "src/preflight/schema/report.schema.json").read_text()))
+    assert {"kind": "tenant-recipients", "paths": [str(SAMPLE_DATA / "cloud" / n) for n in (
+        "get-recipient.csv", "subscribed-skus.json", "users-1.json", "users-2.json")], "recipients": 10, "users": 8,
+        "skus": 3} in report["inputs"]
 
 
 def test_a_batch_only_run_imports_no_cloud_source():
@@ -230,3 +236,19 @@ def test_a_batch_only_run_imports_no_cloud_source():
             "assert {x.status.value for x in r.results if x.code.startswith('PF6')} == {'skipped'}; "
             "assert 'preflight.sources.recipients' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+
+
+def test_the_cloud_table_of_a_config_file(tmp_path):
+    (tmp_path / "tenant").mkdir()
+    (tmp_path / "tenant" / "recipients.csv").write_bytes(ex.export_csv([GOOD]))
+    (tmp_path / "preflight.toml").write_text('[cloud]\nrecipients = ["tenant/recipients.csv"]\n')
+    (tmp_path / "b.csv").write_bytes(_batch("ann@contoso.com", "zed@contoso.com"))
+    proc = subprocess.run([sys.executable, "-m", "preflight", "b.csv", "--select", "PF600", "--format", "json"],
+                          capture_output=True, text=True, check=False, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert proc.returncode == 1
+    assert [(f["code"], f["location"]["row"]) for f in json.loads(proc.stdout)["findings"]] == [("PF600", 3)]
+    (tmp_path / "preflight.toml").write_text('[cloud]\nrecipient = "tenant/recipients.csv"\n')
+    proc = subprocess.run([sys.executable, "-m", "preflight", "b.csv", "--select", "PF600"], capture_output=True,
+                          text=True, check=False, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert proc.returncode == 2 and "unknown [cloud] option" in proc.stderr
