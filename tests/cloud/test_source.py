@@ -65,6 +65,16 @@ def test_a_folder_of_pages_is_read_in_natural_order(tmp_path):
     assert [f["path"].rsplit("/", 1)[1] for f in tr.files][:3] == ["users-1.json", "users-2.json", "users-3.json"]
 
 
+def test_page_files_given_one_by_one_form_one_listing_in_the_order_given(tmp_path):
+    pages = ex.graph_pages([ex.user(f"u{i}@contoso.com") for i in range(3)], 2)
+    first, last = tmp_path / "p1.json", tmp_path / "p2.json"
+    first.write_text(json.dumps(pages[0]))
+    last.write_text(json.dumps(pages[1]))
+    assert read_recipients([first, last]).describe()["users"] == 3
+    with pytest.raises(SourceError, match="more page"):
+        read_recipients([last, first])
+
+
 def test_get_mguser_json_at_depth_5_and_its_default_depth():
     mg = [{"UserPrincipalName": "ann@contoso.com", "Mail": "ann@contoso.com", "ProxyAddresses": ["SMTP:ann@contoso.com"],
            "AssignedLicenses": [{"DisabledPlans": [], "SkuId": ex.BASIC}], "OnPremisesSyncEnabled": None}]

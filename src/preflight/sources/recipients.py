@@ -35,8 +35,9 @@ A joined cell is split only where the next value starts with a prefix
         ConvertTo-Json -Depth 5 | Set-Content users.json
 
 Pages are Graph's response objects (``value``, ``@odata.nextLink``), one after
-the other in a file, in a JSON list, or one per file in a folder (read in the
-natural order of the file names: ``users-2`` before ``users-10``). Every page
+the other in a file, in a JSON list, one per file in a folder (read in the
+natural order of the file names: ``users-2`` before ``users-10``), or one per
+file given in order. Every page
 but the last must have ``@odata.nextLink`` and the last must not: a listing
 that stops early is refused as truncated, as is one with fewer users than its
 ``@odata.count`` (``$count=true``), or one that repeats a userPrincipalName
@@ -218,12 +219,12 @@ def _read(path: str | os.PathLike[str]) -> bytes:
 
 def _combine(groups: list[list[tuple[str, bytes]]]) -> TenantRecipients:
     """Parse each group (one file, or one folder's files in order) and put the objects together.
-    The pages of one group form one Graph listing per kind, checked for completeness."""
+    The Graph pages of one kind, in the order given, form one listing, checked for completeness."""
     frames: list[pd.DataFrame] = []
     skus: dict[str, Sku] | None = None
     files: list[dict[str, Any]] = []
+    listing: dict[str, list[tuple[str, int, dict]]] = {}  # kind -> (file, page number in it, page)
     for group in groups:
-        listing: dict[str, list[tuple[str, int, dict]]] = {}  # kind -> (file, page number, page)
         for name, data in group:
             try:
                 kind, columns, n, pages = _parse(data, name)
@@ -236,8 +237,8 @@ def _combine(groups: list[list[tuple[str, bytes]]]) -> TenantRecipients:
                 skus = {**(skus or {}), **_skus(columns, n, name)}
             else:
                 frames.append(_normalize(kind, columns, n, name))
-        for kind, chain in listing.items():
-            _check_listing(chain, kind)
+    for kind, chain in listing.items():
+        _check_listing(chain, kind)
     if not frames:
         raise SourceError("the tenant recipients exports hold no Get-Recipient or Graph /users export "
                           f"(only {', '.join(sorted({f['kind'] for f in files}))})")
