@@ -51,8 +51,9 @@ def _unlicensed(bc: BatchCloud) -> list[tuple[Any, str]]:
         else:
             why = "it has no licence"
         out.append((r, f"the Entra ID user {describe_object(r)} has no Exchange Online licence: {why}"))
+    carried = set(bc.matches["rid"].tolist())
     for rid in counts.index[counts.to_numpy() == 0]:
-        if rid in set(bc.matches["rid"]):  # carried by a recipient but no Graph user: it cannot be licensed
+        if rid in carried:  # carried by a recipient but no Graph user: it cannot be licensed
             r = bc.rows.loc[rid]
             out.append((r, "no user of the Graph users export carries this address, so no licence reaches it"))
     return out

@@ -39,7 +39,8 @@ class BatchCloud:
 
     Attributes:
         rows: as :attr:`preflight.checks.directory.providers.BatchDirectory.rows`
-            (``path``, ``row``, ``line``, ``address``, ``key``; index ``rid``).
+            (``path``, ``row``, ``line``, ``address``, ``key``; index ``rid``); ``key``
+            is lower case, as the keys of the recipients' address index.
         objects: the cloud objects that carry a batch address (the columns of
             :data:`preflight.sources.recipients.RECIPIENT_COLUMNS`; index ``oid``).
         matches: ``rid``, ``oid``, ``view`` of each (row, object) pair.
