@@ -167,20 +167,26 @@ def recipients_from_config(config: Any) -> TenantRecipients:
         preflight.config.ConfigError: unknown key or bad value.
     """
     from ..config import ConfigError
+    from .graph import GRAPH_KEYS, options_from_config, read_graph
 
     raw = dict(getattr(config, "cloud", None) or {})
     where = f" in {config.source}" if getattr(config, "source", None) else ""
-    unknown = sorted(set(raw) - CLOUD_KEYS)
+    known = CLOUD_KEYS | GRAPH_KEYS
+    unknown = sorted(set(raw) - known)
     if unknown:
-        raise ConfigError(f"unknown [cloud] option(s){where}: {', '.join(unknown)} (known: {', '.join(sorted(CLOUD_KEYS))})")
-    value = raw.get("recipients")
+        raise ConfigError(f"unknown [cloud] option(s){where}: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    value = raw.get("recipients") or []
     if isinstance(value, (str, os.PathLike)):
         value = [value]
-    if not value:
-        raise Missing("no tenant recipients given ([cloud] recipients)")
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, (str, os.PathLike)) for v in value):
         raise ConfigError(f"[cloud] recipients{where} must be a path or a list of paths")
-    return read_recipients([config.path(v) for v in value])
+    graph = options_from_config(raw, config, where)
+    if not value and graph is None:
+        raise Missing("no tenant recipients given ([cloud] recipients, or graph_tenant for a live read)")
+    groups = _groups([config.path(v) for v in value])
+    if graph is not None:  # the live responses, read as the exports of the same requests would be
+        groups += [[response] for response in read_graph(graph)]
+    return _combine(groups)
 
 
 def read_recipients(paths: list[str | os.PathLike[str]]) -> TenantRecipients:
@@ -190,6 +196,11 @@ def read_recipients(paths: list[str | os.PathLike[str]]) -> TenantRecipients:
         SourceError: unreadable, of no known kind, broken or truncated (the
             reason names the file and, where known, the item or line).
     """
+    return _combine(_groups(paths))
+
+
+def _groups(paths: list[str | os.PathLike[str]]) -> list[list[tuple[str, bytes]]]:
+    """Each path's ``(name, bytes)``: one for a file, a folder's files in natural order."""
     groups: list[list[tuple[str, bytes]]] = []
     for p in paths:
         shown = os.fspath(p)
@@ -201,7 +212,7 @@ def read_recipients(paths: list[str | os.PathLike[str]]) -> TenantRecipients:
             groups.append([(str(f), _read(f)) for f in files])
         else:
             groups.append([(shown, _read(p))])
-    return _combine(groups)
+    return groups
 
 
 def parse_recipients(data: bytes, name: str = "<memory>") -> TenantRecipients:
