@@ -154,3 +154,14 @@ def test_the_shipped_sample_holds_each_kind():
     tr = read_recipients([SAMPLE_DATA / "cloud"])
     assert sorted({f["kind"] for f in tr.files}) == ["get-recipient", "graph-users", "subscribed-skus"]
     assert tr.describe()["recipients"] == 10 and tr.describe()["users"] == 8
+
+
+@pytest.mark.parametrize(("cloud", "needle"), [
+    ({"graph_client_id": "x"}, "without graph_tenant"),
+    ({"graph_tenant": "contoso.onmicrosoft.com"}, "graph_client_id"),
+    ({"graph_tenant": "t", "graph_client_id": "c", "graph_secret_env": "E", "graph_url": "http://graph.local"}, "https://"),
+    ({"graph_tenant": "t", "graph_client_id": "c", "graph_secret_env": "E", "graph_timeout": "soon"}, "seconds"),
+])
+def test_live_graph_options_are_checked(cloud, needle):
+    with pytest.raises(ConfigError, match=needle):
+        recipients_from_config(Config(cloud=cloud))

@@ -174,7 +174,13 @@ def options_from_config(raw: dict[str, Any], config: Any, where: str) -> GraphOp
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             raise ConfigError(f"[cloud] {key}{where} must be set (a live Graph read needs graph_tenant, "
                               "graph_client_id and graph_secret_env)")
+    for key in ("graph_url", "graph_login_url"):
+        if key in raw and not (isinstance(raw[key], str) and raw[key].lower().startswith("https://")):
+            raise ConfigError(f"[cloud] {key}{where} must be an https:// URL (the access token is sent to it)")
+    timeout = raw.get("graph_timeout", 30.0)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ConfigError(f"[cloud] graph_timeout{where} must be a number of seconds > 0")
     ca = raw.get("graph_ca_file")
     return GraphOptions(raw["graph_tenant"].strip(), raw["graph_client_id"].strip(), raw["graph_secret_env"].strip(),
                         str(raw.get("graph_url", GRAPH_URL)), str(raw.get("graph_login_url", LOGIN_URL)),
-                        str(config.path(ca)) if ca else None, float(raw.get("graph_timeout", 30.0)))
+                        str(config.path(ca)) if ca else None, float(timeout))
