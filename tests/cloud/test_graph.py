@@ -12,6 +12,7 @@ import time
 
 import pytest
 from cloud import exports as ex
+from servers.nginx import free_tcp_port
 
 import preflight
 from preflight.registry import SourceError
@@ -25,8 +26,9 @@ SECRET = "s3cret~Value.never-shown"
 TOKEN = "recorded-access-token"
 TENANT = "contoso.onmicrosoft.com"
 
+#: Not servers.nginx.start_nginx: the throttling needs an http-level limit_req_zone, which its per-site blocks cannot hold.
 NGINX_CONF = """
-{user}daemon off; pid {d}/nginx.pid; error_log {d}/error.log; worker_processes 1;
+daemon off; master_process off; pid {d}/nginx.pid; error_log {d}/error.log;
 events {{ worker_connections 64; }}
 http {{
   access_log {d}/access.log;
@@ -57,18 +59,12 @@ http {{
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def graph_server(tmp_path_factory):
     """nginx over HTTPS serving a recorded GET /users (3 pages) and GET /subscribedSkus."""
     d = tmp_path_factory.mktemp("graph")
     (d / "tmp").mkdir()
-    port = _free_port()
+    port = free_tcp_port()
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
                     "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem")],
                    check=True, capture_output=True)
@@ -84,8 +80,7 @@ def graph_server(tmp_path_factory):
             page["@odata.nextLink"] = f"{base}/v1.0/users-page{n + 2}?$skiptoken=RFNwdAIAAQAAAC{n}"
         (www / ("users" if n == 0 else f"users-page{n + 1}")).write_text(json.dumps(page))
     (www / "subscribedSkus").write_bytes(ex.subscribed_skus())
-    (d / "nginx.conf").write_text(NGINX_CONF.format(d=d, port=port, tenant=TENANT, token=TOKEN,
-                                                    user="user root; " if os.geteuid() == 0 else ""))
+    (d / "nginx.conf").write_text(NGINX_CONF.format(d=d, port=port, tenant=TENANT, token=TOKEN))
     proc = subprocess.Popen(["nginx", "-c", str(d / "nginx.conf"), "-p", str(d)], stderr=subprocess.PIPE)
     try:
         for _ in range(100):
