@@ -57,8 +57,12 @@ Entra ID P1) and ``EXCHANGE_S_ARCHIVE*`` (archive add-ons): Plan 1
 (``EXCHANGE_S_DESKLESS``), Essentials. A user's licence counts when that plan
 is not in the licence's ``disabledPlans``.
 
+Instead of exporting ``/users`` and ``/subscribedSkus``, preflight can read them
+live (``graph_tenant`` and friends in ``[cloud]``; see :mod:`preflight.sources.graph`).
+
 Only :func:`read_recipients` and :func:`recipients_from_config` touch the file
-system; :func:`parse_recipients` is a pure function of the bytes.
+system (and the latter Microsoft Graph, when configured); :func:`parse_recipients`
+is a pure function of the bytes.
 """
 
 from __future__ import annotations
