@@ -114,6 +114,7 @@ PAGES = ex.graph_pages([ex.user(f"u{i}@contoso.com") for i in range(4)], 2)
         (ex.export_csv([ANN, CAROL])[:-40], "truncated?"),                         # cut inside a quoted field
         (ex.export_csv([ANN], header=ex.RECIPIENT_HEADER[:-1]), "isdirsynced"),
         (ex.export_csv([dict(ANN, IsDirSynced="maybe")]), "not true or false"),
+        (ex.export_csv([ANN, dict(CAROL, IsDirSynced="")]), "item 2: IsDirSynced is empty"),
         (json.dumps(PAGES[0]).encode(), "truncated"),                         # only the first page
         ("\n".join(json.dumps(p) for p in PAGES)[:-30].encode(), "truncated?"),  # the file ends inside JSON
         ("\n".join(json.dumps(p) for p in (PAGES[1], PAGES[0])).encode(), "more page(s) follow"),

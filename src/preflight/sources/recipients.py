@@ -449,7 +449,10 @@ def _normalize(kind: str, columns: dict[str, list[Any]], n: int, name: str) -> p
                                            "export it with @{n='EmailAddresses'; e={$_.EmailAddresses -join ';'}}", kind)
         out["recipientTypeDetails"] = [_RECIPIENT_TYPES.get(v, f"RecipientTypeDetails {v}") if isinstance(v, int)
                                        else ("" if v is None else str(v).strip()) for v in col("recipienttypedetails")]
-        out["dirSynced"] = _bools(col("isdirsynced"), name, "IsDirSynced", None)
+        out["dirSynced"] = synced = _bools(col("isdirsynced"), name, "IsDirSynced", None)
+        if synced.isna().any():  # a boolean property: empty means the column was not exported as it should be
+            i = int(synced.isna().argmax())
+            raise SourceError(f"{name}, item {i + 1}: IsDirSynced is empty, not True or False")
         out["licences"] = [None] * n
     else:
         out["view"] = "entra"
