@@ -252,3 +252,14 @@ def test_the_cloud_table_of_a_config_file(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "preflight", "b.csv", "--select", "PF600"], capture_output=True,
                           text=True, check=False, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     assert proc.returncode == 2 and "unknown [cloud] option" in proc.stderr
+
+
+def test_the_graph_client_secret_is_one_of_the_run_secrets_that_messages_never_show(monkeypatch):
+    from preflight.config import Config
+    from preflight.runner import Context, redact
+
+    secret = "s3cret~Value.never-shown"
+    monkeypatch.setenv("PREFLIGHT_TEST_GRAPH_SECRET", secret)
+    ctx = Context(Config(cloud={"graph_secret_env": "PREFLIGHT_TEST_GRAPH_SECRET"}), [])
+    assert secret in ctx.secrets
+    assert secret not in redact(f"HTTP 400 client_secret={secret}", ctx.secrets)

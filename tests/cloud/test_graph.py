@@ -158,3 +158,4 @@ def test_an_untrusted_certificate_and_a_next_link_to_another_host_are_refused(gr
     with pytest.raises(SourceError, match="another host"):
         client.pages(graph_server["base"] + "/v1.0/evil", TOKEN)
     assert os.environ[SECRET_ENV] == SECRET
+
