@@ -99,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dns-timeout", type=float, metavar="S")
     t.add_argument("--outlook-anywhere-host", metavar="HOST",
                    help="the Outlook Anywhere (RPC over HTTP) host name: its DNS record, and the endpoint checks")
+    t.add_argument("--tenant-recipients", action="append", metavar="FILE",
+                   help="Get-Recipient or Graph /users export, /subscribedSkus export, or a folder of Graph pages (repeatable)")
 
     e = p.add_argument_group("migration endpoint (Outlook Anywhere over HTTPS; live only with a host given)")
     e.add_argument("--endpoint-port", type=int, metavar="N", help="HTTPS port of the Outlook Anywhere host (default 443)")
@@ -166,6 +168,11 @@ def _apply(cfg: Any, args: argparse.Namespace) -> None:
             tenant["domains_file"] = _abspath(args.tenant_domains)
         else:
             tenant["domains"] = [d.strip() for d in args.tenant_domains.split(",") if d.strip()]
+    if args.tenant_recipients:
+        missing = [r for r in args.tenant_recipients if not os.path.exists(r)]
+        if missing:
+            raise _Usage(f"--tenant-recipients: no such file or folder: {', '.join(missing)}")
+        cfg.cloud["recipients"] = [_abspath(r) for r in args.tenant_recipients]
     for section, values in (("directory", directory), ("dns", dns), ("idfix", idfix), ("tenant", tenant),
                             ("endpoint", endpoint), ("capacity", capacity)):
         getattr(cfg, section).update({k: v for k, v in values.items() if v is not None})

@@ -9,7 +9,7 @@ Keys (top level of preflight.toml, or under ``[tool.preflight]``):
     them for addresses used twice. Relative to the config file.
 ``select``, ``ignore`` (list of codes or prefixes), ``fail_on`` ("error" | "warning")
     as the CLI options of the same names (the CLI wins).
-``[directory]``, ``[dns]``, ``[tenant]``, ``[idfix]``, ``[endpoint]``, ``[capacity]`` (tables)
+``[directory]``, ``[dns]``, ``[tenant]``, ``[idfix]``, ``[endpoint]``, ``[capacity]``, ``[cloud]`` (tables)
     options of those areas' sources, validated by them.
 
 Secrets (bind passwords) are never read from a config file: a config names the
@@ -29,7 +29,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-SECTIONS = ("directory", "dns", "tenant", "idfix", "endpoint", "capacity")
+SECTIONS = ("directory", "dns", "tenant", "idfix", "endpoint", "capacity", "cloud")
 
 
 class ConfigError(ValueError):
@@ -52,6 +52,7 @@ class Config:
     idfix: dict[str, Any] = field(default_factory=dict)
     capacity: dict[str, Any] = field(default_factory=dict)
     endpoint: dict[str, Any] = field(default_factory=dict)
+    cloud: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None
 
     @classmethod

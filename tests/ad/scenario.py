@@ -170,9 +170,11 @@ LDIF_HEADER = (
 )
 
 #: Mailboxes of the users in sample_data's mistake files, added to the sample
-#: export only (the scenario's findings do not depend on them).
+#: export only (the scenario's findings do not depend on them). Ivy Wu has a proxy
+#: address in tailspintoys.com, a domain the sample tenant has not verified (PF630).
 SAMPLE_EXTRA: list[tuple[str, dict[str, Any]]] = [
-    mailbox(name, address) for name, address in (
+    mailbox(name, address, extra_proxies=("smtp:ivy.wu@tailspintoys.com",) if name == "Ivy Wu" else ())
+    for name, address in (
         ("Hal Ito", "hal.ito@contoso.com"), ("Ivy Wu", "ivy.wu@contoso.com"), ("Liam Ode", "liam.ode@contoso.com"),
         ("Mia Park", "mia.park@contoso.com"), ("Noah Ek", "noah.ek@contoso.com"), ("Olga Sim", "olga.sim@contoso.com"),
         ("Zoë Brandt", "zoe.brandt@contoso.com"),

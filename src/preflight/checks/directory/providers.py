@@ -111,8 +111,13 @@ def address_keys(objects: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"oid": keys.index, "key": keys.to_numpy()}).drop_duplicates()
 
 
-@provider("batch_directory")
-def batch_directory(directory, batches):
+def batch_address_rows(batches) -> pd.DataFrame:
+    """The ``rows`` frame of :class:`BatchDirectory`: one row per batch record with a
+    non-empty EmailAddress (``path``, ``row``, ``line``, ``address``, ``key``).
+
+    Raises:
+        Missing: no EmailAddress values in the batch files.
+    """
     import pandas as pd
 
     parts = []
@@ -127,6 +132,12 @@ def batch_directory(directory, batches):
         raise Missing("no EmailAddress values in the batch files")
     rows = pd.concat(parts, ignore_index=True)
     rows["key"] = rows["address"].str.casefold()
+    return rows
+
+
+@provider("batch_directory")
+def batch_directory(directory, batches):
+    rows = batch_address_rows(batches)
     objects = directory.lookup(rows["address"].drop_duplicates().tolist()).reset_index(drop=True)
     matches = rows.reset_index(names="rid").merge(address_keys(objects), on="key")[["rid", "oid"]]
     matches = matches.drop_duplicates().sort_values(["rid", "oid"], ignore_index=True)
