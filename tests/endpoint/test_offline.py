@@ -159,7 +159,7 @@ def test_a_file_without_a_certificate_errors_the_certificate_checks(tmp_path, da
 def test_a_missing_file_errors(tmp_path):
     report = run({"certificate": str(tmp_path / "nope.pem")})
     assert {r.status.value for r in report.results if r.code in CERT_CODES} == {"errored"}
-    assert report.exit_code() == 0 and any("cannot read" in r.reason for r in report.results if r.reason)
+    assert report.exit_code() == 1 and any("cannot read" in r.reason for r in report.results if r.reason)  # errored: 1
 
 
 def test_no_endpoint_option_skips_the_area_and_imports_nothing_heavy():
