@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", metavar="PATH", help="migration batch CSV files")
     p.add_argument("--format", choices=("text", "json", "sarif", "junit", "github"), default="text")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    p.add_argument("--sarif-root", metavar="DIR",
+                   help="sarif format: make file URIs relative to DIR (default: the git top level of the current folder)")
     p.add_argument("--max-per-check", type=int, default=10, metavar="N",
                    help="text format: list at most N findings of a check per file, count the rest (0: all; default 10)")
     p.add_argument("--select", action="append", metavar="CODES", help="comma-separated codes, prefixes or names to run")
@@ -155,6 +157,8 @@ def run(argv: Sequence[str] | None) -> int:
     missing = [p for p in args.paths if not os.path.exists(p)]
     if missing:
         raise _Usage(f"no such file: {', '.join(missing)}")
+    if args.sarif_root and not os.path.isdir(args.sarif_root):
+        raise _Usage(f"--sarif-root {args.sarif_root}: no such folder")
     try:
         cfg = load_config(args.config)
     except ConfigError as exc:
@@ -173,14 +177,17 @@ def run(argv: Sequence[str] | None) -> int:
     except ConfigError as exc:
         raise _Usage(str(exc)) from None
 
+    opts = {"max_per_check": args.max_per_check, "fail_on": cfg.fail_on, "root": args.sarif_root,
+            "config_file": cfg.source}
+    _step_summary(report, cfg.fail_on)
     if args.output:
         try:
-            Path(args.output).write_text(render(report, args.format, max_per_check=args.max_per_check), encoding="utf-8")
+            Path(args.output).write_text(render(report, args.format, **opts), encoding="utf-8")
         except OSError as exc:
             raise _Usage(f"cannot write --output {args.output}: {exc.strerror or exc}") from None
     else:
         color = args.format == "text" and _use_color(sys.stdout)
-        sys.stdout.write(render(report, args.format, color=color, max_per_check=args.max_per_check))
+        sys.stdout.write(render(report, args.format, color=color, **opts))
     if args.fix_ldif or args.idfix_csv:
         from .exports.idfix import write_fix_ldif, write_idfix_csv
 
@@ -198,6 +205,20 @@ def run(argv: Sequence[str] | None) -> int:
         sys.stderr.write(f"preflight: {len(errored)} check(s) errored: their data source failed (see the report)\n")
         return 1
     return report.exit_code(cfg.fail_on)
+
+
+def _step_summary(report: Any, fail_on: str) -> None:
+    """In GitHub Actions (``GITHUB_STEP_SUMMARY`` set), append the Markdown job summary to that file."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    from .formatters.github import summary
+
+    try:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(summary(report, fail_on=fail_on))
+    except OSError as exc:
+        sys.stderr.write(f"preflight: cannot write the job summary to $GITHUB_STEP_SUMMARY: {exc.strerror or exc}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,7 @@ from ._version import __version__
 from .config import Config
 from .model import CheckResult, Finding, Report, Status
 from .registry import FILE_DATA, Check, Missing, Problem, SourceError
-from .sources.batch_csv import BatchFile
+from .sources.batch_csv import BatchFile, lone_cr_lines
 
 _WITHHELD = "(message withheld: it may contain a password)"
 
@@ -201,4 +201,6 @@ def _describe(bf: BatchFile, kind: str) -> dict[str, Any]:
         out["delimiter"] = bf.delimiter
     if bf.records is not None:
         out["records"] = len(bf.records)
+    if bf.text and (lone := lone_cr_lines(bf.text)):
+        out["lone_cr_lines"] = lone  # lines that SARIF numbers differently (formatters/sarif.py)
     return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..model import Finding, Report, Severity, Status
+from .locations import errored_groups
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -71,9 +72,12 @@ def render(report: Report, *, color: bool = False, max_per_check: int | None = M
         out.append("")
     not_run = [r for r in report.results if r.status in (Status.SKIPPED, Status.ERRORED)]
     errored = [r for r in not_run if r.status is Status.ERRORED]
-    for r in errored:
-        subject = f" ({r.subject})" if r.subject else ""
-        out.append(esc(f"errored: {r.code} {r.name}{subject}: {r.reason}", "bold red"))
+    for reason, group in errored_groups(errored):
+        subjects = list(dict.fromkeys(r.subject for r in group if r.subject))
+        where = f" ({', '.join(subjects)})" if subjects else ""
+        checks = ", ".join(f"{r.code} {r.name}" for r in {r.code: r for r in group}.values()) if len(group) == 1 else \
+            ", ".join(dict.fromkeys(r.code for r in group))
+        out.append(esc(f"errored: {checks}{where}: {reason}", "bold red"))
     counts = report.counts()
     fc, cc = counts["findings"], counts["checks"]
     summary = (

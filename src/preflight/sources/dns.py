@@ -191,6 +191,15 @@ class DomainUse:
         return tuple({"path": p, "row": r, "line": ln} for p, (_, r, ln) in self.files.items())
 
 
+class MailDomains(dict[str, DomainUse]):
+    """``{domain: DomainUse}``, described in ``Report.inputs`` as where each domain
+    is used (``{"kind": "mail-domains", "domains": {domain: [{"path", "row", "line"}]}}``),
+    so a report can place a domain finding on the first batch row that uses it."""
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "mail-domains", "domains": {d: list(use.related()) for d, use in self.items()}}
+
+
 def domains_of(values: pd.Series) -> pd.Series:
     """Normalized domains of a Series of addresses (``None`` where there is none).
 

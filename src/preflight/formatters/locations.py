@@ -1,0 +1,160 @@
+"""Where a finding is shown when a format needs a file and line for each
+(SARIF, GitHub annotations, JUnit), and the grouping of errored checks.
+
+The location of a finding, in order (:func:`locate`):
+
+1. its own file and line (batch CSV findings);
+2. the first related row with a file (the batch row that led to it: the
+   first row whose address uses the domain, the other batch's row);
+3. a row of another finding of the same run about the same domain or
+   distinguished name (a PF2xx finding names the object's batch row);
+4. the batch file checked (the domains and objects are those of its
+   addresses; no row is known); without a batch, for a directory object the
+   directory export it was read from (the sources do not record the DN's line
+   yet), for a domain the tenant domain list;
+5. the configuration file, then the GitHub Actions workflow file
+   (``GITHUB_WORKFLOW_REF``), then the repository root.
+
+Lines are physical lines as preflight counts them (a lone CR ends a line, as
+in Python's csv module); :meth:`Locator.line` renumbers them the way SARIF and
+editors do (CR LF and LF only, SARIF 2.1.0 section 3.30.2).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from bisect import bisect_left
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+from urllib.parse import quote
+
+from ..model import CheckResult, Finding, Report, Status
+
+SRCROOT = "%SRCROOT%"
+
+
+def repository_root(start: str | os.PathLike[str] | None = None) -> Path:
+    """The git top level of ``start`` (default: the current folder): the nearest
+    folder upwards holding ``.git`` (a folder, or a file in a worktree); else ``start``."""
+    here = Path(os.path.abspath(start or os.getcwd()))
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return here
+
+
+def _uri(path: str) -> str:
+    """``artifactLocation.uri`` must be a URI reference (RFC 3986): an absolute
+    path becomes a ``file:`` URI, a relative one is percent-encoded (spaces,
+    non-ASCII, control characters) with ``/`` separators."""
+    if re.match(r"^[A-Za-z]:[\\/]", path) or path.startswith("\\\\"):
+        return PureWindowsPath(path).as_uri()
+    if path.startswith("/"):
+        return PurePosixPath(path).as_uri()
+    return quote(path.replace("\\", "/"), safe="/", errors="surrogateescape")
+
+
+class Locator:
+    """Maps paths to artifact locations relative to ``root``, and lines to SARIF lines."""
+
+    def __init__(self, report: Report, root: Path, cwd: Path):
+        self.root, self.cwd = root, cwd
+        self.lone_cr: dict[str, list[int]] = {}
+        for i in report.inputs:
+            if i.get("path") and i.get("lone_cr_lines"):
+                self.lone_cr[self._abs(i["path"])] = sorted(i["lone_cr_lines"])
+
+    def _abs(self, path: str) -> str:
+        return os.path.normpath(os.path.join(self.cwd, path))
+
+    def artifact(self, path: str) -> dict[str, Any]:
+        full = self._abs(path)
+        try:
+            rel = os.path.relpath(full, self.root)
+        except ValueError:  # another drive (Windows)
+            rel = os.pardir
+        if rel == os.pardir or rel.startswith(os.pardir + os.sep) or os.path.isabs(rel):
+            return {"uri": _uri(full)}
+        return {"uri": _uri(rel.replace(os.sep, "/")), "uriBaseId": SRCROOT}
+
+    def line(self, path: str, line: int) -> int:
+        """``line`` (lone CR counted as a break) as SARIF counts it (CR LF and LF only)."""
+        lone = self.lone_cr.get(self._abs(path))
+        return line - bisect_left(lone, line) if lone else line
+
+
+def locate(f: Finding, report: Report, *, fallback: list[tuple[str, str]] | None = None,
+           index: dict[tuple[str, str], tuple[str, int | None]] | None = None) -> tuple[str, int | None, str | None]:
+    """Where a finding is shown: ``(path, line or None, why or None)``; ``why``
+    says which rule of the module docstring placed it (``None``: its own row)."""
+    if f.path is not None:
+        return f.path, f.line, None
+    for r in f.related:
+        if r.get("path"):
+            return r["path"], r.get("line"), "the batch row that led to this finding"
+    index = index if index is not None else rows_by_subject(report)
+    for key in (("domain", f.domain), ("dn", f.dn)):
+        if key[1] and key in index:
+            path, line = index[key]
+            what = "the domain" if key[0] == "domain" else "the object"
+            return path, line, f"a batch row of {what} (no line of its own is recorded)"
+    batches = [i["path"] for i in report.inputs if i.get("kind") == "batch" and i.get("path")]
+    if len(batches) == 1:
+        return batches[0], None, "the batch file checked (the finding has no row of its own)"
+    kinds = ("directory",) if f.dn else ("tenant",) if f.domain else ()
+    for i in report.inputs:
+        if i.get("kind") in kinds and i.get("path"):
+            return i["path"], None, f"the {i['kind']} source file (the source does not record lines)"
+    if batches:
+        return batches[0], None, "the first batch file checked (the finding has no row of its own)"
+    for path, why in fallback or ():
+        return path, None, why
+    return ".", None, "the repository root: the run read no file"
+
+
+def rows_by_subject(report: Report) -> dict[tuple[str, str], tuple[str, int | None]]:
+    """The first batch row of each domain (from the run's ``mail-domains`` input) and of
+    each domain and DN that a finding with a row names."""
+    out: dict[tuple[str, str], tuple[str, int | None]] = {}
+    for i in report.inputs:
+        if i.get("kind") == "mail-domains":
+            for domain, rows in (i.get("domains") or {}).items():
+                if rows and rows[0].get("path"):
+                    out.setdefault(("domain", domain), (rows[0]["path"], rows[0].get("line")))
+    for f in report.findings:
+        rows = [(f.path, f.line)] if f.path else [(r["path"], r.get("line")) for r in f.related if r.get("path")]
+        for key in (("domain", f.domain), ("dn", f.dn)):
+            if key[1] and rows:
+                out.setdefault((key[0], key[1]), rows[0])
+    return out
+
+
+def fallback_locations(config_file: str | os.PathLike[str] | None) -> list[tuple[str, str]]:
+    out = []
+    if config_file:
+        out.append((str(config_file), "the configuration file that named the source"))
+    ref = os.environ.get("GITHUB_WORKFLOW_REF", "")  # owner/repo/.github/workflows/x.yml@refs/heads/main
+    m = re.match(r"^[^/]+/[^/]+/(.+?)@", ref)
+    if m:
+        out.append((m.group(1), "the workflow that ran preflight"))
+    return out
+
+
+def errored_groups(results: list[CheckResult]) -> list[tuple[str, list[CheckResult]]]:
+    """Errored results grouped by reason, in first-seen order: ``[(reason, results)]``."""
+    groups: dict[str, list[CheckResult]] = {}
+    for r in results:
+        if r.status is Status.ERRORED:
+            groups.setdefault(r.reason or "no reason given", []).append(r)
+    return list(groups.items())
+
+
+SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def no_surrogates(text: str) -> str:
+    """``text`` with lone surrogates (undecodable bytes of a file name, kept by
+    Python's surrogateescape) written as visible ``\\udcff`` escapes, so the
+    report can be encoded as UTF-8."""
+    return SURROGATE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
