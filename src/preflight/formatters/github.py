@@ -5,7 +5,7 @@ GitHub shows only the first 10 error, 10 warning and 10 notice annotations of a
 step, so the order puts the most useful first: one ``::error`` per cause of
 errored checks (the checks that share a reason in one line, each named), then
 the first finding of each check code, then the rest. A finding without a file
-row is placed by the rule of :func:`preflight.formatters.sarif.locate` (the
+row is placed by the rule of :func:`preflight.formatters.locations.locate` (the
 batch row that led to it, else the batch file or source file), and the object
 or domain is named in the message.
 
@@ -52,7 +52,7 @@ def render(report: Report, *, config_file: str | os.PathLike[str] | None = None,
     rest: list[str] = []
     seen: set[str] = set()
     for f in report.findings:
-        path, line, why = locate(f, report, fallback=fallback, index=index)
+        path, _row, line, why = locate(f, report, fallback=fallback, index=index)
         props = [f"file={_prop(path)}"]
         if line is not None:
             props.append(f"line={lines_of.line(path, line)}")

@@ -5,8 +5,8 @@ A test case fails (``<failure>``) only for findings at or above ``fail_on``
 (the run's ``--fail-on``, default ``error``); its findings below that are
 listed in ``<system-out>``, so a run that exits 0 shows no red test. Each
 finding is one line naming its file and row (for a finding without a row of
-its own, the location chosen by :func:`preflight.formatters.sarif.locate`,
-and the object or domain). An errored check is an ``<error>`` with the
+its own, the location chosen by :func:`preflight.formatters.locations.locate`,
+and the object or domain; line breaks in values as ``\\n``). An errored check is an ``<error>`` with the
 reason, a skipped one ``<skipped>`` with the reason.
 
 The XML is always well-formed: characters XML 1.0 forbids (C0 controls other
@@ -65,9 +65,7 @@ def render(report: Report, *, fail_on: Severity | str = Severity.ERROR,
     fallback, index = fallback_locations(config_file), rows_by_subject(report)
 
     def line_of(f: Finding) -> str:
-        path, line, why = locate(f, report, fallback=fallback, index=index)
-        row: int | None = f.row if f.path is not None else next(
-            (r.get("row") for r in f.related if r.get("path") == path and r.get("row")), None)
+        path, row, line, why = locate(f, report, fallback=fallback, index=index)
         where = [path]
         if row is not None:
             where.append(f"row {row}")
@@ -79,7 +77,8 @@ def render(report: Report, *, fail_on: Severity | str = Severity.ERROR,
             where.append(f"({f.dn or f.domain})")
         placed = f" (located at {why})" if why else ""
         fix = f" Fix: {f.fix}" if f.fix else ""
-        return f"{' '.join(where)}: {f.code} {f.severity.value}: {f.message}{fix}{placed}"
+        text = f"{' '.join(where)}: {f.code} {f.severity.value}: {f.message}{fix}{placed}"
+        return text.replace("\r", "\\r").replace("\n", "\\n")  # one line per finding
 
     findings = _assign(report)
     root = ET.Element("testsuites", name="preflight", time=f"{report.duration:.3f}")

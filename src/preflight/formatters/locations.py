@@ -84,46 +84,52 @@ class Locator:
         return line - bisect_left(lone, line) if lone else line
 
 
+Where = tuple[str, "int | None", "int | None", "str | None"]
+Index = dict[tuple[str, str], tuple[str, "int | None", "int | None"]]
+
+
 def locate(f: Finding, report: Report, *, fallback: list[tuple[str, str]] | None = None,
-           index: dict[tuple[str, str], tuple[str, int | None]] | None = None) -> tuple[str, int | None, str | None]:
-    """Where a finding is shown: ``(path, line or None, why or None)``; ``why``
-    says which rule of the module docstring placed it (``None``: its own row)."""
+           index: Index | None = None) -> Where:
+    """Where a finding is shown: ``(path, row, line, why)``; row and line may be
+    ``None``; ``why`` says which rule of the module docstring placed it
+    (``None``: its own row)."""
     if f.path is not None:
-        return f.path, f.line, None
+        return f.path, f.row, f.line, None
     for r in f.related:
         if r.get("path"):
-            return r["path"], r.get("line"), "the batch row that led to this finding"
+            return r["path"], r.get("row"), r.get("line"), "the batch row that led to this finding"
     index = index if index is not None else rows_by_subject(report)
     for key in (("domain", f.domain), ("dn", f.dn)):
         if key[1] and key in index:
-            path, line = index[key]
+            path, row, line = index[key]
             what = "the domain" if key[0] == "domain" else "the object"
-            return path, line, f"a batch row of {what} (no line of its own is recorded)"
+            return path, row, line, f"the first batch row of {what} (the finding has no row of its own)"
     batches = [i["path"] for i in report.inputs if i.get("kind") == "batch" and i.get("path")]
     if len(batches) == 1:
-        return batches[0], None, "the batch file checked (the finding has no row of its own)"
+        return batches[0], None, None, "the batch file checked (the finding has no row of its own)"
     kinds = ("directory",) if f.dn else ("tenant",) if f.domain else ()
     for i in report.inputs:
         if i.get("kind") in kinds and i.get("path"):
-            return i["path"], None, f"the {i['kind']} source file (the source does not record lines)"
+            return i["path"], None, None, f"the {i['kind']} source file (the source does not record lines)"
     if batches:
-        return batches[0], None, "the first batch file checked (the finding has no row of its own)"
+        return batches[0], None, None, "the first batch file checked (the finding has no row of its own)"
     for path, why in fallback or ():
-        return path, None, why
-    return ".", None, "the repository root: the run read no file"
+        return path, None, None, why
+    return ".", None, None, "the repository root: the run read no file"
 
 
-def rows_by_subject(report: Report) -> dict[tuple[str, str], tuple[str, int | None]]:
+def rows_by_subject(report: Report) -> Index:
     """The first batch row of each domain (from the run's ``mail-domains`` input) and of
     each domain and DN that a finding with a row names."""
-    out: dict[tuple[str, str], tuple[str, int | None]] = {}
+    out: Index = {}
     for i in report.inputs:
         if i.get("kind") == "mail-domains":
             for domain, rows in (i.get("domains") or {}).items():
                 if rows and rows[0].get("path"):
-                    out.setdefault(("domain", domain), (rows[0]["path"], rows[0].get("line")))
+                    out.setdefault(("domain", domain), (rows[0]["path"], rows[0].get("row"), rows[0].get("line")))
     for f in report.findings:
-        rows = [(f.path, f.line)] if f.path else [(r["path"], r.get("line")) for r in f.related if r.get("path")]
+        rows = [(f.path, f.row, f.line)] if f.path else [
+            (r["path"], r.get("row"), r.get("line")) for r in f.related if r.get("path")]
         for key in (("domain", f.domain), ("dn", f.dn)):
             if key[1] and rows:
                 out.setdefault((key[0], key[1]), rows[0])

@@ -71,7 +71,8 @@ def _fingerprint(uri: str, f: Finding, seen: dict[str, int]) -> str:
     subject = [f.domain, f.dn, f.attribute, f.column, f.record, f.value]
     if not any(subject):
         subject.append(str(f.row or f.line or ""))
-    digest = hashlib.sha256("\x1f".join([f.code, uri, *(s or "" for s in subject)]).encode()).hexdigest()[:32]
+    key = "\x1f".join([f.code, uri, *(s or "" for s in subject)])
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     seen[digest] += 1
     return f"{digest}:{seen[digest]}"
 
@@ -107,7 +108,7 @@ def render(report: Report, *, root: str | os.PathLike[str] | None = None,
 
     results = []
     for f in report.findings:
-        path, line, why = locate(f, report, fallback=fallback, index=index)
+        path, _row, line, why = locate(f, report, fallback=fallback, index=index)
         where = location(path, line, why)
         named = f.dn or f.domain
         text = f.message + (f" ({named})" if why and named and named not in f.message else "")
@@ -137,7 +138,7 @@ def render(report: Report, *, root: str | os.PathLike[str] | None = None,
         if len(subjects) == 1 and first.subject:
             path, why = first.subject, None
         else:
-            path, _line, why = locate(Finding(first.code, first.name, Severity.ERROR, reason), report, fallback=fallback)
+            path, _row, _line, why = locate(Finding(first.code, first.name, Severity.ERROR, reason), report, fallback=fallback)
         where = location(path, None, why)
         checks = ", ".join(dict.fromkeys(r.code for r in group))
         digest = hashlib.sha256(f"errored\x1f{checks}\x1f{where['physicalLocation']['artifactLocation']['uri']}".encode())
