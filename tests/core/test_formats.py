@@ -914,6 +914,20 @@ def test_every_format_renders_every_scenario(reports, fmt):
             assert text.strip() and text.endswith("\n"), (fmt, name)
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_cli_writes_every_format_for_an_undecodable_file_name(capsys, tmp_path, monkeypatch, fmt):
+    """A file name with a byte that is not UTF-8 (a lone surrogate in Python) is written, never a crash."""
+    name = os.fsdecode(b"wave \xff.csv")
+    (tmp_path / name).write_bytes((SAMPLES / "hand-edited-values.csv").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    code, _ = _cli(capsys, name, "--format", fmt, "--output", "report.out")
+    assert code == 1
+    text = (tmp_path / "report.out").read_text("utf-8")  # valid UTF-8
+    assert "wave \\udcff.csv" in text or "wave%20%FF.csv" in text or "wave \\\\udcff.csv" in text
+    if fmt == "json":
+        assert json.loads(text)["inputs"][0]["path"] == name  # JSON round-trips the name exactly
+
+
 def test_unknown_format_is_a_value_error(reports):
     with pytest.raises(ValueError, match="unknown format"):
         render(reports["wave1-finance.csv"], "yaml")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..model import Finding, Report, Severity, Status
-from .locations import errored_groups
+from .locations import errored_groups, no_surrogates
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -89,7 +89,7 @@ def render(report: Report, *, color: bool = False, max_per_check: int | None = M
     skipped = sorted({r.reason for r in not_run if r.status is Status.SKIPPED and r.reason})
     if skipped:
         out.append(esc("skipped because: " + "; ".join(skipped), "dim"))
-    return "\n".join(out) + "\n"
+    return no_surrogates("\n".join(out) + "\n")
 
 
 def _escaper(color: bool):
