@@ -75,8 +75,8 @@ def render(report: Report, *, color: bool = False, max_per_check: int | None = M
     for reason, group in errored_groups(errored):
         subjects = list(dict.fromkeys(r.subject for r in group if r.subject))
         where = f" ({', '.join(subjects)})" if subjects else ""
-        checks = ", ".join(f"{r.code} {r.name}" for r in {r.code: r for r in group}.values()) if len(group) == 1 else \
-            ", ".join(dict.fromkeys(r.code for r in group))
+        codes = list(dict.fromkeys(r.code for r in group))
+        checks = f"{group[0].code} {group[0].name}" if len(codes) == 1 else ", ".join(codes)
         out.append(esc(f"errored: {checks}{where}: {reason}", "bold red"))
     counts = report.counts()
     fc, cc = counts["findings"], counts["checks"]
