@@ -187,8 +187,8 @@ def run(
             report.findings.extend(found)
     report.inputs = [_describe(bf, "batch") for bf in ctx.batches]
     report.inputs += [_describe(bf, "reference") for bf in ctx.reference]
-    # where the batches' domains are used (derived from the batches) first, then the sources in load order
-    report.inputs += sorted(ctx.sources(), key=lambda d: d.get("kind") != "mail-domains")
+    # where the batches' domains and objects are (derived from the batches) first, then the sources in load order
+    report.inputs += sorted(ctx.sources(), key=lambda d: d.get("kind") not in ("mail-domains", "batch-objects"))
     report.duration = time.perf_counter() - t0
     return report
 

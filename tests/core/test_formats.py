@@ -401,6 +401,32 @@ def test_sarif_every_result_of_the_sample_run_resolves_to_a_repository_file(repo
     assert pf400["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "sample_data/wave1-finance.csv"
 
 
+def test_sarif_places_directory_findings_on_their_objects_row_or_the_export(tmp_path, sarif_validator):
+    """An IdFix finding is placed on the batch row that resolved to its object; without a batch, on the
+    export it was read from (line 1: the export reader does not record lines), and the location says so."""
+    src = (SAMPLES / "directory" / "contoso.ldif").read_bytes()
+    bob = b"proxyAddresses: SMTP:bob.ross@contoso.com\r\n"
+    assert bob in src
+    export = tmp_path / "contoso.ldif"
+    export.write_bytes(src.replace(bob, bob + b"proxyAddresses: EUM:4712;phone-context=Contoso DP.contoso.com\r\n"))
+    for batches, config, uri, line, why in (
+        ([SAMPLES / "wave2-sales.csv"], {"directory": {"source": str(export)}},
+         "sample_data/wave2-sales.csv", 4, "the first batch row of the object"),
+        ([], {"directory": {"source": str(export)}, "idfix": {"scope": "directory"}},
+         export.as_uri(), 1, "the directory source file (the source does not record lines)"),
+    ):
+        report = preflight.check_batch(batches, config)
+        text = render(report, "sarif", root=ROOT)
+        assert codeql_upload_check(text, ROOT, sarif_validator) == []
+        [bob_result] = [r for r in json.loads(text)["runs"][0]["results"]
+                        if r["ruleId"] == "PF400" and "CN=Bob Ross" in r["message"]["text"]]
+        [loc] = bob_result["locations"]
+        assert loc["physicalLocation"]["artifactLocation"]["uri"] == uri
+        assert loc["physicalLocation"]["region"]["startLine"] == line
+        assert why in loc["message"]["text"]
+        assert loc["logicalLocations"] == [{"name": "CN=Bob Ross,OU=Staff,DC=contoso,DC=com", "kind": "object"}]
+
+
 def test_sarif_clean_run_exits_0_and_uploads(capsys, tmp_path, monkeypatch, sarif_validator):
     monkeypatch.chdir(ROOT)
     out = tmp_path / "clean.sarif"

@@ -6,8 +6,9 @@ The location of a finding, in order (:func:`locate`):
 1. its own file and line (batch CSV findings);
 2. the first related row with a file (the batch row that led to it: the
    first row whose address uses the domain, the other batch's row);
-3. a row of another finding of the same run about the same domain or
-   distinguished name (a PF2xx finding names the object's batch row);
+3. the first batch row of the domain or object: the row whose address uses
+   the domain, or that resolved to the object (the run's ``mail-domains`` and
+   ``batch-objects`` inputs), or the row of another finding about it;
 4. the batch file checked (the domains and objects are those of its
    addresses; no row is known); without a batch, for a directory object the
    directory export it was read from (the sources do not record the DN's line
@@ -119,14 +120,17 @@ def locate(f: Finding, report: Report, *, fallback: list[tuple[str, str]] | None
 
 
 def rows_by_subject(report: Report) -> Index:
-    """The first batch row of each domain (from the run's ``mail-domains`` input) and of
-    each domain and DN that a finding with a row names."""
+    """The first batch row of each domain and object (from the run's ``mail-domains``
+    and ``batch-objects`` inputs) and of each domain and DN that a finding with a row names."""
     out: Index = {}
     for i in report.inputs:
         if i.get("kind") == "mail-domains":
             for domain, rows in (i.get("domains") or {}).items():
                 if rows and rows[0].get("path"):
                     out.setdefault(("domain", domain), (rows[0]["path"], rows[0].get("row"), rows[0].get("line")))
+        elif i.get("kind") == "batch-objects":
+            for dn, r in (i.get("objects") or {}).items():
+                out.setdefault(("dn", dn), (r["path"], r.get("row"), r.get("line")))
     for f in report.findings:
         rows = [(f.path, f.row, f.line)] if f.path else [
             (r["path"], r.get("row"), r.get("line")) for r in f.related if r.get("path")]

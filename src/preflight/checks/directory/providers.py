@@ -66,6 +66,17 @@ class BatchDirectory:
         out = self.rows.loc[single["rid"]].assign(oid=single["oid"].to_numpy())
         return out.join(self.objects, on="oid")
 
+    def describe(self) -> dict[str, object]:
+        """For ``Report.inputs``: the first batch row each object answers, by DN
+        (``{"kind": "batch-objects", "objects": {dn: {"path", "row", "line"}}}``),
+        so a report can place an object's finding on the row that led to it."""
+        first = self.matches.drop_duplicates("oid")
+        rows = self.rows.loc[first["rid"].to_numpy()]
+        dns = self.objects["dn"].loc[first["oid"].to_numpy()].to_numpy()
+        return {"kind": "batch-objects", "objects": {
+            str(dn): {"path": str(p), "row": int(r), "line": int(ln)}
+            for dn, p, r, ln in zip(dns, rows["path"], rows["row"], rows["line"], strict=True)}}
+
     def file_of(self) -> dict[str, list[tuple[str, int]]]:
         """Object DN (case-folded) -> the (path, row) of the batch rows it answers."""
         out: dict[str, list[tuple[str, int]]] = {}
