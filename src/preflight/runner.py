@@ -187,10 +187,22 @@ def run(
             report.findings.extend(found)
     report.inputs = [_describe(bf, "batch") for bf in ctx.batches]
     report.inputs += [_describe(bf, "reference") for bf in ctx.reference]
-    # where the batches' domains and objects are (derived from the batches) first, then the sources in load order
-    report.inputs += sorted(ctx.sources(), key=lambda d: d.get("kind") not in ("mail-domains", "batch-objects"))
+    _add_sources(report.inputs, ctx.sources())
     report.duration = time.perf_counter() - t0
     return report
+
+
+def _add_sources(inputs: list[dict[str, Any]], described: list[dict[str, Any]]) -> None:
+    """Append the sources' descriptions to ``inputs``; a ``batch-rows`` description
+    (data derived from the batch rows, by path) is merged into the batch inputs under its ``key``."""
+    batches = {i["path"]: i for i in inputs if i["kind"] == "batch"}
+    for d in described:
+        if d.get("kind") != "batch-rows":
+            inputs.append(d)
+            continue
+        for path, items in d["rows"].items():
+            if path in batches:
+                batches[path].setdefault(d["key"], {}).update(items)
 
 
 def _describe(bf: BatchFile, kind: str) -> dict[str, Any]:

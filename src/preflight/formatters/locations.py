@@ -7,8 +7,8 @@ The location of a finding, in order (:func:`locate`):
 2. the first related row with a file (the batch row that led to it: the
    first row whose address uses the domain, the other batch's row);
 3. the first batch row of the domain or object: the row whose address uses
-   the domain, or that resolved to the object (the run's ``mail-domains`` and
-   ``batch-objects`` inputs), or the row of another finding about it;
+   the domain, or that resolved to the object (the batch inputs' ``domains``
+   and ``objects``), or the row of another finding about it;
 4. the batch file checked (the domains and objects are those of its
    addresses; no row is known); without a batch, for a directory object the
    directory export it was read from (the sources do not record the DN's line
@@ -120,23 +120,20 @@ def locate(f: Finding, report: Report, *, fallback: list[tuple[str, str]] | None
 
 
 def rows_by_subject(report: Report) -> Index:
-    """The first batch row of each domain and object (from the run's ``mail-domains``
-    and ``batch-objects`` inputs) and of each domain and DN that a finding with a row names."""
+    """The first batch row of each domain and object (the batch inputs' ``domains``
+    and ``objects``), and of each domain and DN that a finding with a row names."""
     out: Index = {}
     for i in report.inputs:
-        if i.get("kind") == "mail-domains":
-            for domain, rows in (i.get("domains") or {}).items():
-                if rows and rows[0].get("path"):
-                    out.setdefault(("domain", domain), (rows[0]["path"], rows[0].get("row"), rows[0].get("line")))
-        elif i.get("kind") == "batch-objects":
-            for dn, r in (i.get("objects") or {}).items():
-                out.setdefault(("dn", dn), (r["path"], r.get("row"), r.get("line")))
+        if i.get("kind") == "batch":
+            for kind, key in (("domain", "domains"), ("dn", "objects")):
+                for name, r in (i.get(key) or {}).items():
+                    out.setdefault((kind, name), (i["path"], r.get("row"), r.get("line")))
     for f in report.findings:
         rows = [(f.path, f.row, f.line)] if f.path else [
             (r["path"], r.get("row"), r.get("line")) for r in f.related if r.get("path")]
-        for key in (("domain", f.domain), ("dn", f.dn)):
-            if key[1] and rows:
-                out.setdefault((key[0], key[1]), rows[0])
+        for kind, name in (("domain", f.domain), ("dn", f.dn)):
+            if name and rows:
+                out.setdefault((kind, name), rows[0])
     return out
 
 

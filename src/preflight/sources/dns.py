@@ -192,12 +192,17 @@ class DomainUse:
 
 
 class MailDomains(dict[str, DomainUse]):
-    """``{domain: DomainUse}``, described in ``Report.inputs`` as where each domain
-    is used (``{"kind": "mail-domains", "domains": {domain: [{"path", "row", "line"}]}}``),
-    so a report can place a domain finding on the first batch row that uses it."""
+    """``{domain: DomainUse}``. Described for ``Report.inputs`` as the first row of
+    each batch file that uses each domain (merged by the runner into the batch
+    inputs as ``"domains": {domain: {"row", "line"}}``), so a report can place a
+    domain finding on the batch row that led to it."""
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "mail-domains", "domains": {d: list(use.related()) for d, use in self.items()}}
+        rows: dict[str, dict[str, dict[str, int]]] = {}
+        for domain, use in self.items():
+            for path, (_, row, line) in use.files.items():
+                rows.setdefault(path, {})[domain] = {"row": row, "line": line}
+        return {"kind": "batch-rows", "key": "domains", "rows": rows}
 
 
 def domains_of(values: pd.Series) -> pd.Series:
