@@ -427,6 +427,32 @@ def test_sarif_places_directory_findings_on_their_objects_row_or_the_export(tmp_
         assert loc["logicalLocations"] == [{"name": "CN=Bob Ross,OU=Staff,DC=contoso,DC=com", "kind": "object"}]
 
 
+def test_sarif_location_of_last_resort(tmp_path, monkeypatch, sarif_validator):
+    """A run that read no file (live directory and DNS, domains on the command line): the configuration
+    file, else the workflow that ran preflight, else the repository root."""
+    from preflight.model import Finding, Severity
+
+    report = preflight.Report(version=preflight.__version__, findings=[
+        Finding("PF330", "migrating-routing", Severity.INFO, "MX points on-premises", domain="contoso.com", record="MX")])
+    monkeypatch.delenv("GITHUB_WORKFLOW_REF", raising=False)
+    (tmp_path / "preflight.toml").write_text("")
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "pf.yml").write_text("on: push\n")
+
+    def uri(**opts) -> str:
+        text = render(report, "sarif", root=tmp_path, **opts)
+        assert codeql_upload_check(text, tmp_path, sarif_validator) == []
+        [result] = json.loads(text)["runs"][0]["results"]
+        return result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+
+    assert uri(config_file=tmp_path / "preflight.toml") == "preflight.toml"
+    assert uri() == "."
+    monkeypatch.setenv("GITHUB_WORKFLOW_REF", "contoso/batches/.github/workflows/pf.yml@refs/heads/main")
+    monkeypatch.chdir(tmp_path)
+    assert uri() == ".github/workflows/pf.yml"
+    assert "pf.yml" in render(report, "github")
+
+
 def test_sarif_clean_run_exits_0_and_uploads(capsys, tmp_path, monkeypatch, sarif_validator):
     monkeypatch.chdir(ROOT)
     out = tmp_path / "clean.sarif"

@@ -33,6 +33,8 @@ from urllib.parse import quote
 from ..model import CheckResult, Finding, Report, Status
 
 SRCROOT = "%SRCROOT%"
+#: The location of last resort: the repository root (SARIF), the workspace (annotations).
+REPOSITORY_ROOT = "."
 
 
 def repository_root(start: str | os.PathLike[str] | None = None) -> Path:
@@ -70,6 +72,8 @@ class Locator:
         return os.path.normpath(os.path.join(self.cwd, path))
 
     def artifact(self, path: str) -> dict[str, Any]:
+        if path == REPOSITORY_ROOT:
+            return {"uri": ".", "uriBaseId": SRCROOT}
         full = self._abs(path)
         try:
             rel = os.path.relpath(full, self.root)
@@ -116,7 +120,7 @@ def locate(f: Finding, report: Report, *, fallback: list[tuple[str, str]] | None
         return batches[0], None, None, "the first batch file checked (the finding has no row of its own)"
     for path, why in fallback or ():
         return path, None, None, why
-    return ".", None, None, "the repository root: the run read no file"
+    return REPOSITORY_ROOT, None, None, "the repository root: the run read no file"
 
 
 def rows_by_subject(report: Report) -> Index:
