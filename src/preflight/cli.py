@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS, default="text",
                    help="report format (html: one self-contained page, needs the html extra)")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    p.add_argument("--sarif-root", metavar="DIR",
+                   help="sarif format: make file URIs relative to DIR (default: the git top level of the current folder)")
     p.add_argument("--max-per-check", type=_non_negative, default=10, metavar="N",
                    help="text format: list at most N findings of a check per file, count the rest (0: all; default 10)")
     p.add_argument("--select", action="append", metavar="CODES",
@@ -245,6 +247,8 @@ def run(argv: Sequence[str] | None) -> int:
             raise _Usage(f"no check has the code or name {args.explain!r} (see --list-checks)") from None
         return 0
     _check_paths(args)
+    if args.sarif_root and not os.path.isdir(args.sarif_root):
+        raise _Usage(f"--sarif-root {args.sarif_root}: no such folder")
     try:
         cfg = load_config(args.config)
     except ConfigError as exc:
@@ -272,15 +276,17 @@ def run(argv: Sequence[str] | None) -> int:
     except ConfigError as exc:
         raise _Usage(str(exc)) from None
 
+    opts = {"max_per_check": args.max_per_check, "fail_on": cfg.fail_on, "root": args.sarif_root,
+            "config_file": cfg.source}
+    _step_summary(report, cfg.fail_on)
     if args.output:
         try:
-            Path(args.output).write_text(render(report, args.format, max_per_check=args.max_per_check),
-                                         encoding="utf-8")
+            Path(args.output).write_text(render(report, args.format, **opts), encoding="utf-8")
         except OSError as exc:
             raise _Usage(f"cannot write --output {args.output}: {exc.strerror or exc}") from None
     else:
         color = args.format == "text" and _use_color(sys.stdout)
-        sys.stdout.write(render(report, args.format, color=color, max_per_check=args.max_per_check))
+        sys.stdout.write(render(report, args.format, color=color, **opts))
     if args.fix_ldif or args.idfix_csv:
         from .exports.idfix import write_fix_ldif, write_idfix_csv
 
@@ -305,6 +311,20 @@ def run(argv: Sequence[str] | None) -> int:
             sys.stderr.write(f"preflight: no batch CSV file given: {skipped} check(s) of batch files and their rows "
                              "did not run (give the batch files as PATH arguments)\n")
     return report.exit_code()
+
+
+def _step_summary(report: Any, fail_on: str) -> None:
+    """In GitHub Actions (``GITHUB_STEP_SUMMARY`` set), append the Markdown job summary to that file."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    from .formatters.github import summary
+
+    try:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(summary(report, fail_on=fail_on))
+    except OSError as exc:
+        sys.stderr.write(f"preflight: cannot write the job summary to $GITHUB_STEP_SUMMARY: {exc.strerror or exc}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

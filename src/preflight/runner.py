@@ -17,7 +17,7 @@ from ._version import __version__
 from .config import Config
 from .model import CheckResult, Finding, Report, Status
 from .registry import FILE_DATA, Check, Missing, Problem, SourceError
-from .sources.batch_csv import BatchFile
+from .sources.batch_csv import BatchFile, lone_cr_lines
 
 _WITHHELD = "(message withheld: it may contain a password)"
 
@@ -196,9 +196,22 @@ def run(
             report.findings.extend(found)
     report.inputs = [_describe(bf, "batch") for bf in ctx.batches]
     report.inputs += [_describe(bf, "reference") for bf in ctx.reference]
-    report.inputs += ctx.sources()
+    _add_sources(report.inputs, ctx.sources())
     report.duration = time.perf_counter() - t0
     return report
+
+
+def _add_sources(inputs: list[dict[str, Any]], described: list[dict[str, Any]]) -> None:
+    """Append the sources' descriptions to ``inputs``; a ``batch-rows`` description
+    (data derived from the batch rows, by path) is merged into the batch inputs under its ``key``."""
+    batches = {i["path"]: i for i in inputs if i["kind"] == "batch"}
+    for d in described:
+        if d.get("kind") != "batch-rows":
+            inputs.append(d)
+            continue
+        for path, items in d["rows"].items():
+            if path in batches:
+                batches[path].setdefault(d["key"], {}).update(items)
 
 
 def _describe(bf: BatchFile, kind: str) -> dict[str, Any]:
@@ -210,4 +223,6 @@ def _describe(bf: BatchFile, kind: str) -> dict[str, Any]:
         out["delimiter"] = bf.delimiter
     if bf.records is not None:
         out["records"] = len(bf.records)
+    if bf.text and (lone := lone_cr_lines(bf.text)):
+        out["lone_cr_lines"] = lone  # lines that SARIF numbers differently (formatters/sarif.py)
     return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..model import Finding, Report, Severity, Status
+from .locations import errored_groups, no_surrogates
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -71,9 +72,12 @@ def render(report: Report, *, color: bool = False, max_per_check: int | None = M
         out.append("")
     not_run = [r for r in report.results if r.status in (Status.SKIPPED, Status.ERRORED)]
     errored = [r for r in not_run if r.status is Status.ERRORED]
-    for r in errored:
-        subject = f" ({r.subject})" if r.subject else ""
-        out.append(esc(f"errored: {r.code} {r.name}{subject}: {r.reason}", "bold red"))
+    for reason, group in errored_groups(errored):
+        subjects = list(dict.fromkeys(r.subject for r in group if r.subject))
+        where = f" ({', '.join(subjects)})" if subjects else ""
+        codes = list(dict.fromkeys(r.code for r in group))
+        checks = f"{group[0].code} {group[0].name}" if len(codes) == 1 else ", ".join(codes)
+        out.append(esc(f"errored: {checks}{where}: {reason}", "bold red"))
     counts = report.counts()
     fc, cc = counts["findings"], counts["checks"]
     summary = (
@@ -85,7 +89,7 @@ def render(report: Report, *, color: bool = False, max_per_check: int | None = M
     skipped = sorted({r.reason for r in not_run if r.status is Status.SKIPPED and r.reason})
     if skipped:
         out.append(esc("skipped because: " + "; ".join(skipped), "dim"))
-    return "\n".join(out) + "\n"
+    return no_surrogates("\n".join(out) + "\n")
 
 
 def _escaper(color: bool):

@@ -463,3 +463,15 @@ def build_frame(bf: BatchFile) -> pd.DataFrame | None:
     # The frame follows schemas.BatchRows by construction; the test suite
     # validates it there (validating here would import pandera on every run).
     return pd.DataFrame(data)
+
+
+_LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
+
+
+def lone_cr_lines(text: str) -> list[int]:
+    """The physical lines (numbered as :class:`Record` ``line``: CR, LF and CR LF
+    each end a line) that end with a lone CR, which SARIF and most editors do
+    not count as a line break (SARIF 2.1.0 section 3.30.2: CR LF and LF)."""
+    if not re.search(r"\r(?!\n)", text):
+        return []
+    return [n for n, m in enumerate(_LINE_BREAK_RE.finditer(text), 1) if m.group() == "\r"]

@@ -200,6 +200,20 @@ class DomainUse:
         return tuple({"path": p, "row": r, "line": ln} for p, (_, r, ln) in self.files.items())
 
 
+class MailDomains(dict[str, DomainUse]):
+    """``{domain: DomainUse}``. Described for ``Report.inputs`` as the first row of
+    each batch file that uses each domain (merged by the runner into the batch
+    inputs as ``"domains": {domain: {"row", "line"}}``), so a report can place a
+    domain finding on the batch row that led to it."""
+
+    def describe(self) -> dict[str, Any]:
+        rows: dict[str, dict[str, dict[str, int]]] = {}
+        for domain, use in self.items():
+            for path, (_, row, line) in use.files.items():
+                rows.setdefault(path, {})[domain] = {"row": row, "line": line}
+        return {"kind": "batch-rows", "key": "domains", "rows": rows}
+
+
 def domains_of(values: pd.Series) -> pd.Series:
     """Normalized domains of a Series of addresses (``None`` where there is none).
 

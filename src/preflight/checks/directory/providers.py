@@ -75,6 +75,19 @@ class BatchDirectory:
         out = self.rows.loc[single["rid"]].assign(oid=single["oid"].to_numpy())
         return out.join(self.objects, on="oid")
 
+    def describe(self) -> dict[str, object]:
+        """For ``Report.inputs``: the first row of each batch file that resolved to
+        each object (merged by the runner into the batch inputs as
+        ``"objects": {dn: {"row", "line"}}``), so a report can place an object's
+        finding on the batch row that led to it."""
+        first = self.matches.merge(self.rows[["path"]], left_on="rid", right_index=True).drop_duplicates(["path", "oid"])
+        rows = self.rows.loc[first["rid"].to_numpy()]
+        dns = self.objects["dn"].loc[first["oid"].to_numpy()].to_numpy()
+        out: dict[str, dict[str, dict[str, int]]] = {}
+        for dn, p, r, ln in zip(dns, rows["path"], rows["row"], rows["line"], strict=True):
+            out.setdefault(str(p), {})[str(dn)] = {"row": int(r), "line": int(ln)}
+        return {"kind": "batch-rows", "key": "objects", "rows": out}
+
     def file_of(self) -> dict[str, list[tuple[str, int]]]:
         """Object DN (case-folded) -> the (path, row) of the batch rows it answers."""
         out: dict[str, list[tuple[str, int]]] = {}

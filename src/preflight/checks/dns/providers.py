@@ -56,7 +56,7 @@ def mail_domains(batches):
     domains = dnssrc.batch_domains(batches)
     if not domains:
         raise Missing("no EmailAddress with a valid domain in the batch files")
-    return domains
+    return dnssrc.MailDomains(domains)  # described in Report.inputs: the rows that use each domain
 
 
 @provider("directory_primary_domains")
