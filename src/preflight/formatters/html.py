@@ -22,6 +22,7 @@ from importlib import resources
 from typing import Any
 
 from ..model import Finding, Report, Severity, Status
+from .locations import no_surrogates
 
 #: Findings of one check listed per subject (file, domain, directory); the rest are counted,
 #: as in the text report. The JSON report keeps every finding.
@@ -126,6 +127,7 @@ def _hours_chart(estimates: list[tuple[str, float, float, float]]) -> str | None
 
 
 def _short(label: str, limit: int = 48) -> str:
+    label = no_surrogates(label)  # an undecodable file name: matplotlib draws text, not bytes
     return label if len(label) <= limit else "…" + label[-(limit - 1):]
 
 
@@ -253,4 +255,5 @@ def render(report: Report, *, fail_on: str | None = None, max_per_check: int | N
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     csp = (f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'; "
            "base-uri 'none'; form-action 'none'")
-    return template.render(csp=csp, script=script, css=css, **_view(report, fail_on or report.fail_on, max_per_check))
+    page = template.render(csp=csp, script=script, css=css, **_view(report, fail_on or report.fail_on, max_per_check))
+    return no_surrogates(page)
