@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a Debian 12 machine, as root:
 #   - the real servers the tests start themselves, on loopback (Samba AD DC, BIND 9, OpenLDAP, nginx),
-#     and the headless browser the HTML report is tested in (Chromium and its driver),
+#     the headless browser the HTML report is tested in (Chromium and its driver), and Node.js
+#     for Microsoft's SARIF multitool (npm @microsoft/sarif-multitool, which validates --format sarif),
 #   - the headers python-ldap builds against (the fast-ldap extra),
 #   - preflight itself, editable, with its test, lint and fast-ldap extras,
 #   - python-ldap's own ldif.py beside the ldif package's (tests of preflight._ldif run both).
@@ -28,7 +29,7 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
     samba samba-ad-dc samba-ad-provision python3-samba \
     bind9 bind9-utils slapd ldap-utils nginx-light chromium chromium-driver \
-    openssl ca-certificates git \
+    openssl ca-certificates git nodejs npm \
     libldap2-dev libsasl2-dev >/dev/null
 
 python -m pip install -q --upgrade pip
@@ -47,3 +48,12 @@ if [ ! -f ".cache/python-ldap-$version-ldif.py" ]; then
     rm -rf "$sdist"
 fi
 cp ".cache/python-ldap-$version-ldif.py" .cache/python-ldap-ldif.py
+
+# The SARIF multitool, where tests/core/test_formats.py looks for it (it installs it there itself
+# on first use otherwise): its version is MULTITOOL_VERSION in that file.
+multitool=$(sed -n 's/^MULTITOOL_VERSION = "\(.*\)"$/\1/p' tests/core/test_formats.py)
+cache="${PREFLIGHT_TEST_CACHE:-$HOME/.cache/preflight-tests}/sarif-multitool-$multitool"
+if [ ! -x "$cache/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool" ]; then
+    mkdir -p "$cache"
+    npm install --prefix "$cache" --no-audit --no-fund --silent "@microsoft/sarif-multitool@$multitool"
+fi
