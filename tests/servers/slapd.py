@@ -70,6 +70,8 @@ _ATTRIBUTES: tuple[tuple[str, str | int, str, bool], ...] = (
     ("dc", "0.9.2342.19200300.100.1.25", _STRING, True),
     ("mail", "0.9.2342.19200300.100.1.3", _STRING, True),
     ("manager", "0.9.2342.19200300.100.1.10", _DN, True),
+    # AD keeps directReports as the back-link of manager; slapd does not, so entries carry it as written.
+    ("directReports", "1.2.840.113556.1.2.436", _DN, False),
     ("displayName", "1.2.840.113556.1.2.13", _STRING, True),
     ("proxyAddresses", "1.2.840.113556.1.2.210", _STRING, False),
     ("objectGUID", "1.2.840.113556.1.4.2", _OCTETS, True),
@@ -103,7 +105,7 @@ _TOP_MAY = ("objectGUID", "isCriticalSystemObject")
 #: (name, OID, superclass, kind, must, may): AD's chains top > person > organizationalPerson > user|contact, top > group.
 _CLASSES = (
     ("person", "2.5.6.6", "top", "STRUCTURAL", ("cn",), ("sn", "userPassword", *_TOP_MAY)),
-    ("organizationalPerson", "2.5.6.7", "person", "STRUCTURAL", (), ("givenName", "manager", *_MAIL)),
+    ("organizationalPerson", "2.5.6.7", "person", "STRUCTURAL", (), ("givenName", "manager", "directReports", *_MAIL)),
     ("user", "1.2.840.113556.1.5.9", "organizationalPerson", "STRUCTURAL", (),
      ("sAMAccountName", "userPrincipalName", "userAccountControl", "objectSid")),
     ("contact", "1.2.840.113556.1.5.15", "organizationalPerson", "STRUCTURAL", (), ()),
@@ -169,7 +171,8 @@ def mailbox_address(i: int) -> str:
 
 def mailbox_entries(n: int, start: int = 0) -> Iterator[str]:
     """``n`` Exchange 2007 mailboxes under OU=Bulk: mail ``user{i:06d}@contoso.com``, a secondary smtp proxy
-    ``u{i:06d}@contoso.com``, manager = mailbox 0 (for i > 0)."""
+    ``u{i:06d}@contoso.com``, manager = mailbox 0 (for i > 0), and on mailbox 0 (when ``start`` is 0) its
+    back-link directReports, as AD would keep it."""
     legacy = "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)"
     for i in range(start, start + n):
         nick = f"user{i:06d}"
@@ -187,6 +190,8 @@ def mailbox_entries(n: int, start: int = 0) -> Iterator[str]:
         }
         if i:
             attrs["manager"] = mailbox_dn(0)
+        elif n > 1:
+            attrs["directReports"] = [mailbox_dn(j) for j in range(1, start + n)]
         yield ldif_entry(mailbox_dn(i), attrs)
 
 
