@@ -101,7 +101,9 @@ _MAIL = ("displayName", "mail", "proxyAddresses", "legacyExchangeDN", "showInAdd
          "msExchHideFromAddressLists", "msExchUMEnabledFlags", "msExchUMRecipientDialPlanLink",
          "msExchUMTemplateLink", "msExchDelegateListLink", "msExchMasterAccountSid", "msExchRecipientDisplayType",
          "publicDelegates")
-_TOP_MAY = ("objectGUID", "isCriticalSystemObject")
+#: distinguishedName is slapd's built-in type; the bulk mailboxes carry it, as every AD object does, so that
+#: a (distinguishedName=…) filter finds them.
+_TOP_MAY = ("objectGUID", "isCriticalSystemObject", "distinguishedName")
 #: (name, OID, superclass, kind, must, may): AD's chains top > person > organizationalPerson > user|contact, top > group.
 _CLASSES = (
     ("person", "2.5.6.6", "top", "STRUCTURAL", ("cn",), ("sn", "userPassword", *_TOP_MAY)),
@@ -178,7 +180,7 @@ def mailbox_entries(n: int, start: int = 0) -> Iterator[str]:
         nick = f"user{i:06d}"
         attrs: dict[str, Any] = {
             "objectClass": ["top", "person", "organizationalPerson", "user"],
-            "cn": f"User {i:06d}", "sn": f"{i:06d}", "givenName": "User", "displayName": f"User {i:06d}",
+            "cn": f"User {i:06d}", "distinguishedName": mailbox_dn(i), "sn": f"{i:06d}", "givenName": "User", "displayName": f"User {i:06d}",
             "sAMAccountName": nick, "userPrincipalName": mailbox_address(i), "userAccountControl": 512,
             "mail": mailbox_address(i), "mailNickname": nick,
             "proxyAddresses": [f"SMTP:{mailbox_address(i)}", f"smtp:u{i:06d}@contoso.com",

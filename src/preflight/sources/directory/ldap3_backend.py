@@ -1,6 +1,6 @@
 """The ldap3 backend of :class:`~preflight.sources.directory.ldap.LdapSource` (pure Python, always installed).
 
-The server certificate is checked by Python's :mod:`ssl` against exactly one name,
+The server certificate is checked against exactly one name,
 :attr:`Endpoint.verify_name <preflight.sources.directory.ldap_common.Endpoint.verify_name>`
 (``tls_server_name``, else the URL's host): ldap3's own check would accept the URL's host *or* any
 extra name, and a ``*`` among them as "any name".
@@ -15,6 +15,7 @@ from typing import Any
 
 import ldap3
 from ldap3.core.exceptions import LDAPException
+from ldap3.core.tls import check_hostname
 from ldap3.utils.conv import escape_filter_chars
 
 from ...registry import SourceError
@@ -26,16 +27,18 @@ _PAGED_OID = "1.2.840.113556.1.4.319"
 
 
 class _OneNameTls(ldap3.Tls):
-    """TLS verified by Python's ssl against the one name ``verify_name`` (also sent as SNI)."""
+    """TLS whose certificate must carry the one name ``verify_name`` (also sent as SNI): the chain is
+    verified in the handshake, the name by ldap3's matcher with no other name beside it."""
 
     def __init__(self, verify_name: str, ca_file: str | None):
-        super().__init__(validate=ssl.CERT_REQUIRED, ca_certs_file=ca_file)
+        super().__init__(validate=ssl.CERT_REQUIRED, ca_certs_file=ca_file, sni=verify_name)
         self.verify_name = verify_name
 
     def wrap_socket(self, connection: Any, do_handshake: bool = False) -> None:
-        context = ssl.create_default_context(cafile=self.ca_certs_file)  # CERT_REQUIRED, check_hostname
-        connection.socket = context.wrap_socket(connection.socket, server_hostname=self.verify_name,
-                                                do_handshake_on_connect=do_handshake)
+        super().wrap_socket(connection, do_handshake=False)  # ldap3 checks names only when it handshakes
+        if do_handshake:
+            connection.socket.do_handshake()
+            check_hostname(connection.socket, self.verify_name, None)
 
 
 def tls_settings(endpoint: Endpoint) -> ldap3.Tls:
