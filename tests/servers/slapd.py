@@ -180,7 +180,8 @@ def mailbox_entries(n: int, start: int = 0) -> Iterator[str]:
         nick = f"user{i:06d}"
         attrs: dict[str, Any] = {
             "objectClass": ["top", "person", "organizationalPerson", "user"],
-            "cn": f"User {i:06d}", "distinguishedName": mailbox_dn(i), "sn": f"{i:06d}", "givenName": "User", "displayName": f"User {i:06d}",
+            "cn": f"User {i:06d}", "distinguishedName": mailbox_dn(i), "sn": f"{i:06d}", "givenName": "User",
+            "displayName": f"User {i:06d}",
             "sAMAccountName": nick, "userPrincipalName": mailbox_address(i), "userAccountControl": 512,
             "mail": mailbox_address(i), "mailNickname": nick,
             "proxyAddresses": [f"SMTP:{mailbox_address(i)}", f"smtp:u{i:06d}@contoso.com",
@@ -231,13 +232,15 @@ class Slapd:
     reader_dn: str = READER_DN
     root_dn: str = ROOT_DN
     tls_server_name: str = TLS_SERVER_NAME
+    #: False: plain ldap:// with no TLS configured (StartTLS refused).
+    tls: bool = True
     timings: dict[str, float] = field(default_factory=dict, init=False)
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _log: IO[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
     def url(self) -> str:
-        return f"ldaps://{self.host}:{self.port}"
+        return f"{'ldaps' if self.tls else 'ldap'}://{self.host}:{self.port}"
 
     @property
     def ca_file(self) -> Path:
@@ -257,7 +260,7 @@ class Slapd:
         import ldap3
 
         tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(self.ca_file))
-        server = ldap3.Server(self.host, port=self.port, use_ssl=True, tls=tls, get_info=ldap3.NONE,
+        server = ldap3.Server(self.host, port=self.port, use_ssl=self.tls, tls=tls, get_info=ldap3.NONE,
                               connect_timeout=10)
         kwargs.setdefault("receive_timeout", 60)
         return ldap3.Connection(server, user=self.reader_dn, password=self.reader_password, auto_bind=True,
@@ -293,16 +296,18 @@ class Slapd:
 
 def _slapd_conf(server: Slapd) -> str:
     w = server.workdir
+    tls = f"""\
+TLSCACertificateFile {w}/ca.pem
+TLSCertificateFile {w}/server.pem
+TLSCertificateKeyFile {w}/server.key
+""" if server.tls else ""
     return f"""\
 include {w}/ad.schema
 pidfile {w}/slapd.pid
 argsfile {w}/slapd.args
 modulepath /usr/lib/ldap
 moduleload back_mdb
-TLSCACertificateFile {w}/ca.pem
-TLSCertificateFile {w}/server.pem
-TLSCertificateKeyFile {w}/server.key
-
+{tls}
 database mdb
 maxsize 4294967296
 suffix "{server.base_dn}"
@@ -318,15 +323,18 @@ access to * by dn.exact="{server.reader_dn}" read by dn.exact="{STRICT_DN}" read
 """
 
 
-def start_slapd(ldif: str | Iterable[str] = (), reader_password: str | None = None, port: int | None = None) -> Slapd:
-    """Configure, bulk-load (``skeleton()`` + ``ldif``) and start slapd; return it once LDAPS answers.
+def start_slapd(ldif: str | Iterable[str] = (), reader_password: str | None = None, port: int | None = None,
+                tls: bool = True) -> Slapd:
+    """Configure, bulk-load (``skeleton()`` + ``ldif``) and start slapd; return it once LDAPS answers
+    (``tls=False``: plain ldap:// with no TLS configured, so StartTLS is refused).
 
     Raises RuntimeError with slapd's output when a step fails (the server is stopped then).
     """
     import secrets
 
     workdir = Path(tempfile.mkdtemp(prefix="preflight-slapd-"))
-    server = Slapd(workdir=workdir, port=port or _free_port(), reader_password=reader_password or secrets.token_urlsafe(16))
+    server = Slapd(workdir=workdir, port=port or _free_port(), reader_password=reader_password or secrets.token_urlsafe(16),
+                   tls=tls)
     try:
         started = time.monotonic()
         _make_certificates(workdir)
@@ -344,7 +352,7 @@ def start_slapd(ldif: str | Iterable[str] = (), reader_password: str | None = No
         started = time.monotonic()
         server._log = (workdir / "slapd.log").open("wb")
         server._process = subprocess.Popen(
-            [_executable("slapd"), "-d", "0", "-h", f"ldaps://{server.host}:{server.port}/", "-f", str(server.conf)],
+            [_executable("slapd"), "-d", "0", "-h", f"{server.url}/", "-f", str(server.conf)],
             stdout=server._log, stderr=subprocess.STDOUT)
         _wait_until_answering(server)
         server.timings["start"] = time.monotonic() - started

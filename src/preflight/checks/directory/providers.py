@@ -95,7 +95,8 @@ def valid_addresses(values: pd.Series) -> pd.Series:
 
     ok = fast_ok(values)
     slow = (values != "") & ~ok
-    ok[slow] = [address_error(v) is None for v in values[slow]]
+    if slow.any():
+        ok[slow] = [address_error(v) is None for v in values[slow]]
     return ok & (values != "")
 
 

@@ -289,12 +289,16 @@ class LdapSource:
 
     def lookup(self, addresses: Iterable[str]) -> pd.DataFrame:
         """Objects whose ``mail`` or an ``smtp:`` proxy address is one of ``addresses``
-        (AD compares case-insensitively), as a DirectoryObjects frame."""
+        (AD compares case-insensitively), as a DirectoryObjects frame. An object the server returns
+        without carrying one of them (Samba cuts a filter value at a NUL byte) is left out."""
         def clause(a: str) -> str:
             v = self._escape(a)
             return f"(proxyAddresses=smtp:{v})(mail={v})"
 
-        return directory_frame(list(self._batched(_unique(addresses), clause).values()))
+        values = _unique(addresses)
+        wanted = {v.casefold() for v in values}
+        return directory_frame([obj for obj in self._batched(values, clause).values()
+                                if wanted.intersection(_addresses(obj))])
 
     def lookup_dns(self, dns: Iterable[str]) -> pd.DataFrame:
         """Objects with these distinguished names; a DN looked up before (by any lookup) is not
@@ -492,6 +496,14 @@ def _decode(dn: str, raw: dict[str, list[bytes]]) -> dict[str, Any]:
     if values.get("msexchmasteraccountsid"):
         obj["hasMasterAccountSid"] = True
     return obj
+
+
+def _addresses(obj: dict[str, Any]) -> set[str]:
+    """The object's ``mail`` and ``smtp:`` proxy addresses, case-folded."""
+    out = {p[5:].strip().casefold() for p in obj.get("proxyAddresses", ()) if p[:5].casefold() == "smtp:"}
+    if obj.get("mail"):
+        out.add(obj["mail"].strip().casefold())
+    return out
 
 
 def _unique(values: Iterable[str]) -> list[str]:

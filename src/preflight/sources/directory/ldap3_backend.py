@@ -103,9 +103,14 @@ class Ldap3Backend:
             how = "with Kerberos (GSSAPI)"
         try:
             conn.open()
-            if not e.use_ssl and not conn.start_tls():
-                raise SourceError(f"LDAP server {e.url}: StartTLS failed ({scrub(result_text(conn), password)}); "
-                                  "refusing to continue without TLS")
+            if not e.use_ssl:
+                doing = "StartTLS failed, refusing to continue without TLS"
+                try:
+                    started = conn.start_tls()
+                except LDAPException as exc:
+                    raise SourceError(e.why(exc, doing, secret=password)) from None
+                if not started:
+                    raise SourceError(f"LDAP server {e.url}: {doing}: {scrub(result_text(conn), password)}")
             if not conn.bind():
                 hint = BIND_HINTS.get((conn.result or {}).get("description", ""), "")
                 raise SourceError(f"LDAP server {e.url}: bind {how} failed: "
