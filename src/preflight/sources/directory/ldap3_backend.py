@@ -19,7 +19,7 @@ from ldap3.core.tls import check_hostname
 from ldap3.utils.conv import escape_filter_chars
 
 from ...registry import SourceError
-from .ldap_common import BIND_HINTS, Endpoint, RawEntry, scrub, short
+from .ldap_common import BIND_HINTS, BackendBase, Endpoint, RawEntry, scrub, short
 
 log = logging.getLogger("preflight.sources.directory.ldap")
 
@@ -62,18 +62,10 @@ def close_quietly(conn: Any) -> None:
         conn.unbind()
 
 
-class Ldap3Backend:
+class Ldap3Backend(BackendBase):
     """:class:`~preflight.sources.directory.ldap_common.LdapBackend` on ldap3 (simple or Kerberos bind)."""
 
     name = "ldap3"
-
-    def __init__(self, endpoint: Endpoint):
-        self.endpoint = endpoint
-        self._conn: Any = None
-
-    @property
-    def connected(self) -> bool:
-        return self._conn is not None
 
     def escape(self, value: str) -> str:
         return str(escape_filter_chars(value))

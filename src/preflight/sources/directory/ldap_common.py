@@ -14,7 +14,7 @@ import re
 import sys
 import warnings
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from ...registry import SourceError
 
@@ -61,6 +61,20 @@ class LdapBackend(Protocol):
 
     def close(self) -> None:
         """Unbind (safe to call more than once)."""
+
+
+class BackendBase:
+    """What both backends hold: the endpoint and the open connection (``None`` when closed)."""
+
+    name: str
+
+    def __init__(self, endpoint: Endpoint):
+        self.endpoint = endpoint
+        self._conn: Any = None
+
+    @property
+    def connected(self) -> bool:
+        return self._conn is not None
 
 
 @dataclass(frozen=True)

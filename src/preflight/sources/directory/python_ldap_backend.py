@@ -24,7 +24,7 @@ from ldap.controls import SimplePagedResultsControl
 from ldap.filter import escape_filter_chars
 
 from ...registry import SourceError
-from .ldap_common import BIND_HINTS, Endpoint, RawEntry, scrub, short
+from .ldap_common import BIND_HINTS, BackendBase, RawEntry, scrub, short
 
 log = logging.getLogger("preflight.sources.directory.ldap")
 
@@ -64,18 +64,10 @@ def _text(exc: BaseException) -> str:
     return ": ".join(parts)
 
 
-class PythonLdapBackend:
+class PythonLdapBackend(BackendBase):
     """:class:`~preflight.sources.directory.ldap_common.LdapBackend` on python-ldap (simple bind only)."""
 
     name = "python-ldap"
-
-    def __init__(self, endpoint: Endpoint):
-        self.endpoint = endpoint
-        self._conn: Any = None
-
-    @property
-    def connected(self) -> bool:
-        return self._conn is not None
 
     def escape(self, value: str) -> str:
         return str(escape_filter_chars(value))
