@@ -227,3 +227,19 @@ def test_reports_of_a_known_manager_cost_no_search(live):
     assert set(reports["dn"].str.casefold()) == {scenario.dn("Dan Kim").casefold()}
     assert src.searches == before
     assert os.environ[BIND_PASSWORD_ENV] not in repr(src.describe())
+
+
+def test_an_attribute_sent_in_ranges_is_read_to_its_end(teams, live):
+    """AD returns more than MaxValRange values of an attribute as ``directReports;range=0-1499`` and the rest
+    on request. Samba returns ranges only when asked: its first range of a lead's 9 reports, taken as the
+    answer to a search, is completed from the server range by range."""
+    lead = team_dn("Lead 01")
+    src = LdapSource.from_config(live)
+    raw = src._connected().read(lead, ["directReports;range=0-2", "mail"])
+    assert len(raw["directReports;range=0-2"]) == 3
+    whole = src._whole(lead, raw)
+    assert src.searches == 1  # one more range: 3-*
+    assert {v.decode().casefold() for v in whole["directReports"]} == {
+        team_dn(f"Member 01-{m}").casefold() for m in range(TEAM)}
+    assert whole["mail"] == raw["mail"]
+    assert src._whole(lead, whole) is whole  # nothing ranged: no search

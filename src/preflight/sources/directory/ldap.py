@@ -97,9 +97,10 @@ Objects found by a lookup are kept for the life of the source, with their
 ``directReports`` (the back-link AD keeps of ``manager``): :meth:`LdapSource.lookup_dns`
 searches only for DNs it has not seen, and :meth:`LdapSource.lookup_reports`
 reads the managers' ``directReports`` instead of searching by ``manager`` (an
-unindexed attribute: on Samba such a search scans the whole directory). A
-back-link AD returns in ranges (``directReports;range=0-1499``, more than
-MaxValRange values) is read to its end, one base search per range.
+unindexed attribute: on Samba such a search scans the whole directory). An
+attribute AD returns in ranges (``directReports;range=0-1499``: more than
+MaxValRange values) is read to its end, one counted base search per range
+(ldap3's own ``auto_range`` is off, so both backends do the same).
 """
 
 from __future__ import annotations
@@ -331,7 +332,8 @@ class LdapSource:
         found: dict[str, dict[str, Any]] = {}
         for b in [base] if base else self.base_dns():
             for dn, raw in self._search(b, "(objectClass=*)", list(ATTRIBUTES)):
-                found.setdefault(dn.casefold(), _decode(dn, raw))
+                if dn.casefold() not in found:
+                    found[dn.casefold()] = _decode(dn, self._whole(dn, raw))
         return directory_frame(list(found.values()))
 
     def describe(self) -> dict[str, Any]:
@@ -425,41 +427,41 @@ class LdapSource:
             for i in range(0, len(values), self.chunk_size):
                 search_filter = "(|" + "".join(clause(v) for v in values[i:i + self.chunk_size]) + ")"
                 for base in bases:
-                    for dn, raw in self._search(base, search_filter, attributes):
+                    for dn, sent in self._search(base, search_filter, attributes):
                         key = dn.casefold()
                         if key not in found:
+                            raw = self._whole(dn, sent)
                             found[key] = self._objects[key] = _decode(dn, raw)
-                            self._reports[key] = tuple(_text(v) for v in self._link_values(dn, raw, DIRECT_REPORTS))
+                            self._reports[key] = tuple(_text(v) for k, vs in raw.items()
+                                                       if k.casefold() == DIRECT_REPORTS.casefold() for v in vs)
         return found
 
-    def _link_values(self, dn: str, raw: dict[str, list[bytes]], name: str) -> list[bytes]:
-        """Every value of the multi-valued ``name`` of ``dn``: those in ``raw``, and when the server sent
-        a range (``name;range=0-1499``: more values than its MaxValRange), the rest, range by range."""
-        prefix = name.casefold() + ";range="
-        values: list[bytes] = []
+    def _whole(self, dn: str, raw: dict[str, list[bytes]]) -> dict[str, list[bytes]]:
+        """``raw`` with every attribute the server sent in ranges (``proxyAddresses;range=0-1499``: more
+        values than its MaxValRange) completed from the server, range by range, under its plain name."""
+        if not any(";range=" in key.casefold() for key in raw):
+            return raw
+        out: dict[str, list[bytes]] = {}
         for key, vs in raw.items():
-            if key.casefold() == name.casefold():
-                values += vs
-            elif key.casefold().startswith(prefix):
-                values += vs
-                last = key.rsplit("-", 1)[1]
-                while last != "*":
-                    more = self._read_range(dn, f"{name};range={int(last) + 1}-*", prefix)
-                    if more is None:
-                        raise SourceError(f"LDAP server {self.url}: reading {name} of {dn}: the server sent "
-                                          "part of its values and not the rest")
-                    last, got = more
-                    values += got
-        return values
-
-    def _read_range(self, dn: str, wanted: str, prefix: str) -> tuple[str, list[bytes]] | None:
-        """(last index or "*", values) of one ranged read of ``dn``, or None when no range came back."""
-        backend = self._connected()
-        self.searches += 1
-        for key, vs in backend.read(dn, [wanted]).items():
-            if key.casefold().startswith(prefix):
-                return key.rsplit("-", 1)[1], list(vs)
-        return None
+            name, _, option = key.partition(";")
+            if not option.casefold().startswith("range="):
+                out.setdefault(key, []).extend(vs)
+                continue
+            values = out.setdefault(name, [])
+            values.extend(vs)
+            last = option.rsplit("-", 1)[1]
+            while last != "*":
+                wanted = f"{name};range={int(last) + 1}-*"
+                backend = self._connected()
+                self.searches += 1
+                more = [(k, v) for k, v in backend.read(dn, [wanted]).items()
+                        if k.casefold().startswith(f"{name.casefold()};range=")]
+                if not more:
+                    raise SourceError(f"LDAP server {self.url}: reading {name} of {dn}: the server sent part of "
+                                      "its values and not the rest")
+                last = more[0][0].rsplit("-", 1)[1]
+                values.extend(more[0][1])
+        return out
 
 
 # -- helpers -------------------------------------------------------------------------------------------------

@@ -76,7 +76,8 @@ class Ldap3Backend(BackendBase):
         e = self.endpoint
         server = ldap3.Server(e.host, port=e.port, use_ssl=e.use_ssl, tls=tls_settings(e), get_info=ldap3.NONE,
                               connect_timeout=e.connect_timeout)
-        common = {"read_only": True, "auto_referrals": False, "raise_exceptions": False,
+        # auto_range off: LdapSource completes ranged attributes itself, the same for both backends
+        common = {"read_only": True, "auto_referrals": False, "auto_range": False, "raise_exceptions": False,
                   "receive_timeout": e.receive_seconds, "return_empty_attributes": False}
         password = ""
         if e.bind_user:
