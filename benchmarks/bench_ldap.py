@@ -15,6 +15,13 @@ Then the whole-directory read used by scans: ``LdapSource.read_all()`` of every 
 same search (same filter, same attributes, LDAPS, certificate verified with LDAPTLS_CACERT, output to
 /dev/null), interleaved in the same run; entries/s and ratios. Needs ``ldap-utils`` for ldapsearch.
 
+Then the relations of PF220/PF221 (managers, direct reports, delegates) for a 2,000-row batch of whole teams
+(OU=Teams: teams of a lead and 9 members, leads under directors, directors under one chief, each object with
+its ``directReports`` back-link as AD keeps it): ``LdapSource`` reads the direct reports from the back-link of
+the objects it already fetched and searches only for related objects it has not seen, against a baseline of
+the former way (the same source searching ``(manager=…)`` OR-filters and every related DN again), interleaved;
+goal <= 25 searches in all for the batch, and the same findings.
+
 Run: ``python benchmarks/bench_ldap.py [--mailboxes N] [--batch N] [--runs N] [--rtt-ms MS]`` (needs Debian
 ``slapd``).
 """
@@ -23,6 +30,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import math
 import os
 import shutil
 import statistics
@@ -36,13 +45,93 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "serve
 
 import slapd
 
+import preflight
+from preflight.sources.batch_csv import parse_batch
 from preflight.sources.directory.ldap import (
     ATTRIBUTES,
     LdapSource,
     _python_ldap_available,
+    _unique,
 )
+from preflight.sources.schemas import directory_frame
 
 PASSWORD_ENV = "PREFLIGHT_BENCH_LDAP_PASSWORD"
+
+
+TEAMS_OU = "OU=Teams," + slapd.BASE_DN
+TEAM = 10  # a lead and 9 members
+LEADS_PER_DIRECTOR = 10
+
+
+def team_dn(name: str) -> str:
+    return f"CN={name},{TEAMS_OU}"
+
+
+def team_address(name: str) -> str:
+    return name.lower().replace(" ", ".") + "@contoso.com"
+
+
+def team_entries(teams: int) -> list[str]:
+    """OU=Teams: a chief, directors, ``teams`` teams (lead + 9 members), manager and directReports set."""
+    managers: dict[str, str | None] = {"Chief": None}
+    for d in range(math.ceil(teams / LEADS_PER_DIRECTOR)):
+        managers[f"Director {d:03d}"] = "Chief"
+    for t in range(teams):
+        managers[f"Lead {t:05d}"] = f"Director {t // LEADS_PER_DIRECTOR:03d}"
+        for m in range(1, TEAM):
+            managers[f"Member {t:05d}-{m}"] = f"Lead {t:05d}"
+    reports: dict[str, list[str]] = {}
+    for name, boss in managers.items():
+        if boss:
+            reports.setdefault(boss, []).append(team_dn(name))
+    out = [slapd.ldif_entry(TEAMS_OU, {"objectClass": ["top", "organizationalUnit"], "ou": "Teams"})]
+    for name, boss in managers.items():
+        nick = name.lower().replace(" ", ".")
+        attrs: dict = {"objectClass": ["top", "person", "organizationalPerson", "user"], "cn": name,
+                       "distinguishedName": team_dn(name), "sn": name, "displayName": name,
+                       "sAMAccountName": nick[:20], "userAccountControl": 512, "mail": team_address(name),
+                       "mailNickname": nick, "proxyAddresses": [f"SMTP:{team_address(name)}"],
+                       "homeMDB": f"CN=Mailbox Database 01,CN=Databases,{slapd.BASE_DN}",
+                       "msExchRecipientTypeDetails": 1}
+        if boss:
+            attrs["manager"] = team_dn(boss)
+        if name in reports:
+            attrs["directReports"] = reports[name]
+        out.append(slapd.ldif_entry(team_dn(name), attrs))
+    return out
+
+
+def team_batch(size: int) -> list[str]:
+    """Whole teams (leads and members), 5 % unknown addresses."""
+    known = size - size // 20
+    rows = [team_address(f"Lead {t:05d}") if m == 0 else team_address(f"Member {t:05d}-{m}")
+            for t in range(known // TEAM + 1) for m in range(TEAM)][:known]
+    return rows + [f"nobody{i:05d}@contoso.com" for i in range(size - len(rows))]
+
+
+class ManagerSearchSource(LdapSource):
+    """The baseline: direct reports found by ``(manager=…)`` OR-filters, related objects searched by DN
+    whether already fetched or not (LdapSource before it read the directReports back-link)."""
+
+    def lookup_dns(self, dns):  # type: ignore[no-untyped-def]
+        return directory_frame(list(self._batched(_unique(dns),
+                                                  lambda d: f"(distinguishedName={self._escape(d)})").values()))
+
+    def lookup_reports(self, manager_dns):  # type: ignore[no-untyped-def]
+        return directory_frame(list(self._batched(_unique(manager_dns),
+                                                  lambda d: f"(manager={self._escape(d)})").values()))
+
+
+def timed_relations(src: LdapSource, csv: bytes) -> tuple[float, int, list]:
+    """The PF220/PF221 run on one batch: seconds, searches, findings."""
+    before = src.searches
+    t0 = time.perf_counter()
+    report = preflight.run_batches([parse_batch(csv, "wave.csv")], {"directory": {"source": src}},
+                                   select=["PF220", "PF221"])
+    elapsed = time.perf_counter() - t0
+    if any(r.status.value == "errored" for r in report.results):
+        raise SystemExit(f"relations errored: {[r.reason for r in report.results]}")
+    return elapsed, src.searches - before, sorted((f.code, f.row, f.message) for f in report.findings)
 
 
 def batch(mailboxes: int, size: int) -> list[str]:
@@ -85,10 +174,8 @@ class DelayProxy:
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         up_reader, up_writer = await asyncio.open_connection(*self.target)
-        try:
+        with contextlib.suppress(asyncio.CancelledError):  # stop()
             await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
-        except asyncio.CancelledError:  # stop()
-            pass
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -169,11 +256,13 @@ def main() -> None:
     backends = ["ldap3"] + (["python-ldap"] if _python_ldap_available() else [])
     have_ldapsearch = shutil.which("ldapsearch") is not None
     t0 = time.perf_counter()
-    server = slapd.start_slapd(slapd.mailbox_entries(args.mailboxes))
+    teams = math.ceil(args.batch / TEAM) * 3  # the batch takes a third of the teams
+    server = slapd.start_slapd([*slapd.mailbox_entries(args.mailboxes), *team_entries(teams)])
     lookups: dict[str, tuple[list, list]] = {}
     delayed: dict[str, tuple[list, list]] = {}
     reads: dict[str, list[tuple[float, int]]] = {b: [] for b in backends}
     c_reads: list[tuple[float, int]] = []
+    relations: dict[str, tuple[list, list]] = {}
     try:
         print(f"slapd with {args.mailboxes:,} mailboxes ready in {time.perf_counter() - t0:.1f} s "
               f"(slapadd {server.timings['slapadd']:.1f} s); LDAPS, page limit {slapd.SIZE_LIMIT}")
@@ -199,6 +288,15 @@ def main() -> None:
                 c_reads.append(timed_ldapsearch(server))
         for src in readers.values():
             src.close()
+        csv = ("EmailAddress\n" + "".join(a + "\n" for a in team_batch(args.batch))).encode()
+        for backend in backends:
+            ours, base = [], []
+            for _ in range(args.runs):  # a new source per run: nothing known before the batch
+                for cls, out in ((LdapSource, ours), (ManagerSearchSource, base)):
+                    src = cls.from_config(server.config(PASSWORD_ENV, backend=backend, base_dn=TEAMS_OU))
+                    out.append(timed_relations(src, csv))
+                    src.close()
+            relations[backend] = (ours, base)
     finally:
         server.stop()
 
@@ -223,6 +321,17 @@ def main() -> None:
         rate = entries / m
         vs = f"   ldapsearch is {c_rate / rate:4.1f}x faster" if c_rate else ""
         print(f"  LdapSource.read_all [{b:11s}]         {m * 1000:7.0f} ms {rate:9,.0f} entries/s{vs}")
+    print(f"PF220/PF221 on a {args.batch:,}-row batch of whole teams ({teams * TEAM:,} team mailboxes; a new "
+          f"source per run, connect and bind included), median of {args.runs} interleaved runs (goal <= 25 searches):")
+    for b, (ours, base) in relations.items():
+        if len({tuple(f) for _, _, f in ours + base}) != 1:
+            raise SystemExit(f"{b}: the back-link and the manager search gave different findings")
+        m_ours = statistics.median(t for t, _, _ in ours)
+        m_base = statistics.median(t for t, _, _ in base)
+        (_, n_ours, found), (_, n_base, _) = ours[0], base[0]
+        print(f"  [{b:11s}] directReports back-link {n_ours:4d} searches {m_ours * 1000:7.0f} ms   "
+              f"manager search {n_base:4d} searches {m_base * 1000:7.0f} ms   "
+              f"ratio {n_base / n_ours:4.1f}x fewer, {m_base / m_ours:5.1f}x faster   ({len(found)} findings)")
     if not have_ldapsearch:
         print("  (ldapsearch not found: install ldap-utils to compare with the C client)")
     if "python-ldap" not in backends:

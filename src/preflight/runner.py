@@ -26,9 +26,11 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     """``text``, or a placeholder when any secret occurs in it.
 
     A safety net for messages preflight does not write itself (exception
-    texts): the whole message is withheld rather than patched.
+    texts): the whole message is withheld rather than patched. A secret of
+    white space only is not looked for: it would withhold every message and
+    protect nothing.
     """
-    return _WITHHELD if any(s and s in text for s in secrets) else text
+    return _WITHHELD if any(s and s.strip() and s in text for s in secrets) else text
 
 
 class Context:

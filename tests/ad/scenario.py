@@ -122,7 +122,7 @@ BATCHES: dict[str, str] = {
         "jon.doe@contoso.com",          # row 13 mail differs from primary SMTP -> PF203
         "lpark@contoso.com",            # row 14 secondary address -> PF202 (lou.park@contoso.com)
         "nobody@contoso.com",           # row 15 no object -> PF200
-        '"' + INJECTION + '"',          # row 16 must not widen the filter -> PF200
+        '"' + INJECTION + '"',          # row 16 fails PF131: never sent to the directory, no PF2xx finding
     ]) + "\n",
     "wave-b.csv": "EmailAddress\ncarol.diaz@contoso.com\n",  # row 2 hidden -> PF211; delegate of Bob -> PF221
 }
@@ -141,7 +141,6 @@ EXPECTED: set[tuple[str, str, int]] = {
     ("PF203", "wave-a.csv", 13),
     ("PF202", "wave-a.csv", 14),
     ("PF200", "wave-a.csv", 15),
-    ("PF200", "wave-a.csv", 16),
     ("PF211", "wave-b.csv", 2),
     ("PF221", "wave-b.csv", 2),
 }

@@ -126,7 +126,11 @@ def test_lookup_dns_and_reports(bconfig):
     assert dns_of(found) == {scenario.dn("Ann Lee").casefold(), scenario.dn("Sales").casefold()}
     reports = source.lookup_reports([scenario.dn("Mona Manager"), scenario.dn("Bob Ross").lower()])
     assert dns_of(reports) == {scenario.dn("Dan Kim").casefold(), scenario.dn("Ann Lee").casefold()}
-    assert len(source.lookup_dns([])) == 0 and source.searches == 2  # one search each; empty input sends nothing
+    # lookup_dns: one search; lookup_reports: one for the managers not seen yet (their directReports), one for
+    # the reports not seen yet (Dan Kim; Ann Lee was found by the first); empty input sends nothing
+    assert len(source.lookup_dns([])) == 0 and source.searches == 3
+    assert dns_of(source.lookup_reports([scenario.dn("Mona Manager")])) == {scenario.dn("Dan Kim").casefold()}
+    assert source.searches == 3  # all known: no search
 
 
 def test_read_all_under_base(source):
@@ -430,7 +434,7 @@ def test_bad_urls():
 
 def test_from_config_does_not_connect():
     src = LdapSource.from_config({"source": "ldaps://127.0.0.1:1", "bind_user": "x@y", "password_env": "NOPE"})
-    assert src.searches == 0 and src._conn is None
+    assert src.searches == 0 and not src.connected
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         src.describe()

@@ -86,12 +86,16 @@ def test_lookup_by_secondary_proxy(config):
     assert set(found["mail"]) == {slapd.mailbox_address(i) for i in range(0, N, 7)}
 
 
-def test_reports_over_several_pages(config):
-    """One chunk whose result (2,499 direct reports) exceeds the page size: the cookie loop walks it."""
+def test_many_direct_reports(config):
+    """A manager with 2,499 direct reports: all read from its directReports back-link (one search for the
+    manager, then the reports by DN, 150 per search), none by an (unindexed) manager search."""
     with source(config) as src:
         reports = src.lookup_reports([slapd.mailbox_dn(0)])
-        assert src.searches == 3
+        assert src.searches == 1 + math.ceil((N - 1) / 150)
+        assert len(src.lookup_reports([slapd.mailbox_dn(0)])) == N - 1
+        assert src.searches == 1 + math.ceil((N - 1) / 150)  # all known now
     assert len(reports) == N - 1
+    assert set(reports["manager"].str.casefold()) == {slapd.mailbox_dn(0).casefold()}
 
 
 def test_server_refusing_the_page_size_is_a_source_error(config):

@@ -70,6 +70,8 @@ _ATTRIBUTES: tuple[tuple[str, str | int, str, bool], ...] = (
     ("dc", "0.9.2342.19200300.100.1.25", _STRING, True),
     ("mail", "0.9.2342.19200300.100.1.3", _STRING, True),
     ("manager", "0.9.2342.19200300.100.1.10", _DN, True),
+    # AD keeps directReports as the back-link of manager; slapd does not, so entries carry it as written.
+    ("directReports", "1.2.840.113556.1.2.436", _DN, False),
     ("displayName", "1.2.840.113556.1.2.13", _STRING, True),
     ("proxyAddresses", "1.2.840.113556.1.2.210", _STRING, False),
     ("objectGUID", "1.2.840.113556.1.4.2", _OCTETS, True),
@@ -99,11 +101,13 @@ _MAIL = ("displayName", "mail", "proxyAddresses", "legacyExchangeDN", "showInAdd
          "msExchHideFromAddressLists", "msExchUMEnabledFlags", "msExchUMRecipientDialPlanLink",
          "msExchUMTemplateLink", "msExchDelegateListLink", "msExchMasterAccountSid", "msExchRecipientDisplayType",
          "publicDelegates")
-_TOP_MAY = ("objectGUID", "isCriticalSystemObject")
+#: distinguishedName is slapd's built-in type; the bulk mailboxes carry it, as every AD object does, so that
+#: a (distinguishedName=…) filter finds them.
+_TOP_MAY = ("objectGUID", "isCriticalSystemObject", "distinguishedName")
 #: (name, OID, superclass, kind, must, may): AD's chains top > person > organizationalPerson > user|contact, top > group.
 _CLASSES = (
     ("person", "2.5.6.6", "top", "STRUCTURAL", ("cn",), ("sn", "userPassword", *_TOP_MAY)),
-    ("organizationalPerson", "2.5.6.7", "person", "STRUCTURAL", (), ("givenName", "manager", *_MAIL)),
+    ("organizationalPerson", "2.5.6.7", "person", "STRUCTURAL", (), ("givenName", "manager", "directReports", *_MAIL)),
     ("user", "1.2.840.113556.1.5.9", "organizationalPerson", "STRUCTURAL", (),
      ("sAMAccountName", "userPrincipalName", "userAccountControl", "objectSid")),
     ("contact", "1.2.840.113556.1.5.15", "organizationalPerson", "STRUCTURAL", (), ()),
@@ -169,13 +173,15 @@ def mailbox_address(i: int) -> str:
 
 def mailbox_entries(n: int, start: int = 0) -> Iterator[str]:
     """``n`` Exchange 2007 mailboxes under OU=Bulk: mail ``user{i:06d}@contoso.com``, a secondary smtp proxy
-    ``u{i:06d}@contoso.com``, manager = mailbox 0 (for i > 0)."""
+    ``u{i:06d}@contoso.com``, manager = mailbox 0 (for i > 0), and on mailbox 0 (when ``start`` is 0) its
+    back-link directReports, as AD would keep it."""
     legacy = "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)"
     for i in range(start, start + n):
         nick = f"user{i:06d}"
         attrs: dict[str, Any] = {
             "objectClass": ["top", "person", "organizationalPerson", "user"],
-            "cn": f"User {i:06d}", "sn": f"{i:06d}", "givenName": "User", "displayName": f"User {i:06d}",
+            "cn": f"User {i:06d}", "distinguishedName": mailbox_dn(i), "sn": f"{i:06d}", "givenName": "User",
+            "displayName": f"User {i:06d}",
             "sAMAccountName": nick, "userPrincipalName": mailbox_address(i), "userAccountControl": 512,
             "mail": mailbox_address(i), "mailNickname": nick,
             "proxyAddresses": [f"SMTP:{mailbox_address(i)}", f"smtp:u{i:06d}@contoso.com",
@@ -187,6 +193,8 @@ def mailbox_entries(n: int, start: int = 0) -> Iterator[str]:
         }
         if i:
             attrs["manager"] = mailbox_dn(0)
+        elif n > 1:
+            attrs["directReports"] = [mailbox_dn(j) for j in range(1, start + n)]
         yield ldif_entry(mailbox_dn(i), attrs)
 
 
@@ -224,13 +232,15 @@ class Slapd:
     reader_dn: str = READER_DN
     root_dn: str = ROOT_DN
     tls_server_name: str = TLS_SERVER_NAME
+    #: False: plain ldap:// with no TLS configured (StartTLS refused).
+    tls: bool = True
     timings: dict[str, float] = field(default_factory=dict, init=False)
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _log: IO[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
     def url(self) -> str:
-        return f"ldaps://{self.host}:{self.port}"
+        return f"{'ldaps' if self.tls else 'ldap'}://{self.host}:{self.port}"
 
     @property
     def ca_file(self) -> Path:
@@ -250,7 +260,7 @@ class Slapd:
         import ldap3
 
         tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(self.ca_file))
-        server = ldap3.Server(self.host, port=self.port, use_ssl=True, tls=tls, get_info=ldap3.NONE,
+        server = ldap3.Server(self.host, port=self.port, use_ssl=self.tls, tls=tls, get_info=ldap3.NONE,
                               connect_timeout=10)
         kwargs.setdefault("receive_timeout", 60)
         return ldap3.Connection(server, user=self.reader_dn, password=self.reader_password, auto_bind=True,
@@ -286,16 +296,18 @@ class Slapd:
 
 def _slapd_conf(server: Slapd) -> str:
     w = server.workdir
+    tls = f"""\
+TLSCACertificateFile {w}/ca.pem
+TLSCertificateFile {w}/server.pem
+TLSCertificateKeyFile {w}/server.key
+""" if server.tls else ""
     return f"""\
 include {w}/ad.schema
 pidfile {w}/slapd.pid
 argsfile {w}/slapd.args
 modulepath /usr/lib/ldap
 moduleload back_mdb
-TLSCACertificateFile {w}/ca.pem
-TLSCertificateFile {w}/server.pem
-TLSCertificateKeyFile {w}/server.key
-
+{tls}
 database mdb
 maxsize 4294967296
 suffix "{server.base_dn}"
@@ -311,15 +323,18 @@ access to * by dn.exact="{server.reader_dn}" read by dn.exact="{STRICT_DN}" read
 """
 
 
-def start_slapd(ldif: str | Iterable[str] = (), reader_password: str | None = None, port: int | None = None) -> Slapd:
-    """Configure, bulk-load (``skeleton()`` + ``ldif``) and start slapd; return it once LDAPS answers.
+def start_slapd(ldif: str | Iterable[str] = (), reader_password: str | None = None, port: int | None = None,
+                tls: bool = True) -> Slapd:
+    """Configure, bulk-load (``skeleton()`` + ``ldif``) and start slapd; return it once LDAPS answers
+    (``tls=False``: plain ldap:// with no TLS configured, so StartTLS is refused).
 
     Raises RuntimeError with slapd's output when a step fails (the server is stopped then).
     """
     import secrets
 
     workdir = Path(tempfile.mkdtemp(prefix="preflight-slapd-"))
-    server = Slapd(workdir=workdir, port=port or _free_port(), reader_password=reader_password or secrets.token_urlsafe(16))
+    server = Slapd(workdir=workdir, port=port or _free_port(), reader_password=reader_password or secrets.token_urlsafe(16),
+                   tls=tls)
     try:
         started = time.monotonic()
         _make_certificates(workdir)
@@ -337,7 +352,7 @@ def start_slapd(ldif: str | Iterable[str] = (), reader_password: str | None = No
         started = time.monotonic()
         server._log = (workdir / "slapd.log").open("wb")
         server._process = subprocess.Popen(
-            [_executable("slapd"), "-d", "0", "-h", f"ldaps://{server.host}:{server.port}/", "-f", str(server.conf)],
+            [_executable("slapd"), "-d", "0", "-h", f"{server.url}/", "-f", str(server.conf)],
             stdout=server._log, stderr=subprocess.STDOUT)
         _wait_until_answering(server)
         server.timings["start"] = time.monotonic() - started

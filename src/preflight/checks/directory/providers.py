@@ -7,8 +7,10 @@
     DirectorySource object. Missing when none is given; SourceError when it
     cannot be opened.
 ``batch_directory``
-    :class:`BatchDirectory`: every EmailAddress of the run's batch files and the
-    directory objects that carry it, from one batched lookup.
+    :class:`BatchDirectory`: every valid EmailAddress of the run's batch files
+    and the directory objects that carry it, from one batched lookup. A value
+    that is not an email address (PF131: e.g. a password pasted into the column)
+    is never sent to the directory.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ class BatchDirectory:
     """The batch rows and the directory objects their addresses resolve to.
 
     Attributes:
-        rows: one row per batch record with a non-empty EmailAddress — columns
+        rows: one row per batch record with a valid EmailAddress (PF131) — columns
             ``path``, ``row``, ``line``, ``address`` (as written, stripped) and
             ``key`` (case-folded); index ``rid`` 0..n-1.
         objects: a DirectoryObjects frame of every object found; index ``oid``.
@@ -124,6 +126,17 @@ def address_keys(objects: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"oid": keys.index, "key": keys.to_numpy()}).drop_duplicates()
 
 
+def valid_addresses(values: pd.Series) -> pd.Series:
+    """For each (stripped) EmailAddress value, True when PF131 finds its syntax valid."""
+    from ..batch.email_address import address_error, fast_ok
+
+    ok = fast_ok(values)
+    slow = (values != "") & ~ok
+    if slow.any():
+        ok[slow] = [address_error(v) is None for v in values[slow]]
+    return ok & (values != "")
+
+
 def batch_address_rows(batches) -> pd.DataFrame:
     """The ``rows`` frame of :class:`BatchDirectory`: one row per batch record with a
     non-empty EmailAddress (``path``, ``row``, ``line``, ``address``, ``key``).
@@ -140,7 +153,7 @@ def batch_address_rows(batches) -> pd.DataFrame:
             continue
         address = frame["EmailAddress"].str.strip()
         part = pd.DataFrame({"path": bf.path, "row": frame["row"], "line": frame["line"], "address": address})
-        parts.append(part[address != ""])
+        parts.append(part[valid_addresses(address)])
     if not parts:
         raise Missing("no EmailAddress values in the batch files")
     rows = pd.concat(parts, ignore_index=True)

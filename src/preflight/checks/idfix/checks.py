@@ -30,14 +30,20 @@ from .rules import (
 
 @provider("idfix_objects")
 def idfix_objects(config, directory, batch_directory=None):
-    """The objects to scan: the batch's (default) or the whole directory / a subtree."""
+    """The objects to scan: the batch's (default) or the whole directory / a subtree.
+
+    The scope is what the user asked for: with ``batch`` (the default), a run
+    whose batch files have no usable rows (no valid EmailAddress) scans nothing
+    (the checks are skipped); the whole directory is read only with ``directory``.
+    """
     require(directory, "objectClass")  # what tells users, contacts and groups from the rest
-    scope = config.idfix.get("scope") or ("batch" if batch_directory is not None else "directory")
+    scope = config.idfix.get("scope") or "batch"
     if scope == "directory":
         objects = directory.read_all(config.idfix.get("base"))
     elif scope == "batch":
-        if batch_directory is None:
-            raise Missing("no batch rows to scan: give batch files, or --idfix-scope directory")
+        if batch_directory is None or batch_directory.rows.empty:
+            raise Missing("no batch rows with a valid EmailAddress to scan (scope batch); "
+                          "to scan the whole directory give --idfix-scope directory")
         batch_directory.require()  # the batch's objects are those its addresses resolve to
         objects = batch_directory.objects
     else:
