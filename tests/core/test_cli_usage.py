@@ -112,7 +112,13 @@ def test_options_with_no_batch_and_nothing_checked_exit_2(capsys):
 
 def test_a_run_without_batch_files_says_so(capsys):
     code, report, err = json_run(capsys, "--directory", LDIF, "--tenant-domains", "contoso.com")
-    assert "no batch CSV file given" in err
+    # nothing reads the directory or the tenant without batch rows (IdFix scans the batch's
+    # objects unless --idfix-scope directory): every check is skipped, and that is a usage error
+    assert code == 2 and "nothing was checked" in err and "no batch file given" in err
+    assert not [c for c in report["checks"] if c["status"] == "passed"]
+    code, report, err = json_run(capsys, "--directory", LDIF, "--outlook-anywhere-host", "mail.contoso.com",
+                                 "--endpoint-certificate", SAMPLES / "endpoint" / "mail.contoso.com.txt")
+    assert "no batch CSV file given" in err  # some checks ran (the endpoint's): the batch checks did not
     assert not [c for c in report["checks"] if c["status"] == "passed" and c["code"].startswith(("PF1", "PF2"))]
 
 
