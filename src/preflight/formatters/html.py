@@ -62,8 +62,9 @@ def _location(f: Finding) -> str:
 
 
 def _chart(title: str, labels: list[str], counts: dict[Severity, list[int]]) -> str | None:
-    """A horizontal stacked bar chart (one bar per label, one colour per severity) as inline SVG."""
-    if not labels:
+    """A horizontal stacked bar chart (one bar per label, one colour per severity) as inline SVG;
+    ``None`` for fewer than two bars (the tables say it better)."""
+    if len(labels) < 2:
         return None
     import matplotlib
 
