@@ -48,7 +48,7 @@ class Context:
         bind_password = os.environ.get(str(config.directory.get("password_env") or ""), "")
         if bind_password:
             self.secrets.add(bind_password)
-        graph_secret = os.environ.get(str((getattr(config, "cloud", None) or {}).get("graph_secret_env") or ""), "")
+        graph_secret = os.environ.get(str(config.cloud.get("graph_secret_env") or ""), "")
         if graph_secret:  # the live Graph read's client secret
             self.secrets.add(graph_secret)
 
