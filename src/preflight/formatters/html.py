@@ -22,7 +22,7 @@ from importlib import resources
 from typing import Any
 
 from ..model import Finding, Report, Severity, Status
-from .locations import no_surrogates
+from .locations import no_surrogates, subject
 
 #: Findings of one check listed per subject (file, domain, directory); the rest are counted,
 #: as in the text report. The JSON report keeps every finding.
@@ -34,16 +34,6 @@ _COLOURS = {Severity.ERROR: "#c62828", Severity.WARNING: "#ef8f00", Severity.INF
 
 class HtmlUnavailable(RuntimeError):
     """Jinja2 or matplotlib is not installed (the ``html`` extra)."""
-
-
-def _subject(f: Finding) -> str:
-    if f.path is not None:
-        return f.path
-    if f.domain:
-        return f"domain {f.domain}"
-    if f.dn:
-        return "directory"
-    return "run"
 
 
 def _location(f: Finding) -> str:
@@ -61,70 +51,66 @@ def _location(f: Finding) -> str:
     return " ".join(parts)
 
 
-def _chart(title: str, labels: list[str], counts: dict[Severity, list[int]]) -> str | None:
-    """A horizontal stacked bar chart (one bar per label, one colour per severity) as inline SVG;
-    ``None`` for fewer than two bars (the tables say it better)."""
-    if len(labels) < 2:
-        return None
+def _figure(title: str, bars: int):
+    """A matplotlib figure and axes for a horizontal bar chart of ``bars`` bars (SVG text as text,
+    stable element ids)."""
     import matplotlib
 
     matplotlib.rcParams["svg.fonttype"] = "none"   # text stays text: smaller, selectable
     matplotlib.rcParams["svg.hashsalt"] = "preflight"  # stable element ids between runs
     from matplotlib.figure import Figure
 
-    height = 0.9 + 0.32 * len(labels)
-    fig = Figure(figsize=(7.5, height))
+    fig = Figure(figsize=(7.5, 0.9 + 0.32 * bars))
     ax = fig.subplots()
+    ax.set_title(title, loc="left", fontsize=11)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return fig, ax
+
+
+def _svg(fig, ax) -> str:
+    """The finished chart as inline SVG (no XML prolog or DOCTYPE)."""
+    ax.invert_yaxis()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    fig.tight_layout()
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    svg = buf.getvalue()
+    return svg[svg.index("<svg"):]
+
+
+def _chart(title: str, labels: list[str], counts: dict[Severity, list[int]]) -> str | None:
+    """A horizontal stacked bar chart (one bar per label, one colour per severity) as inline SVG;
+    ``None`` for fewer than two bars (the tables say it better)."""
+    if len(labels) < 2:
+        return None
+    fig, ax = _figure(title, len(labels))
     left = [0] * len(labels)
     for sev in _SEVERITIES:
         values = counts[sev]
         if any(values):
             ax.barh(labels, values, left=left, color=_COLOURS[sev], label=sev.value)
             left = [a + b for a, b in zip(left, values, strict=True)]
-    ax.invert_yaxis()
-    ax.set_title(title, loc="left", fontsize=11)
     ax.set_xlabel("findings")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    fig.tight_layout()
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    svg = buf.getvalue()
-    return svg[svg.index("<svg"):]  # inline: no XML prolog or DOCTYPE
+    return _svg(fig, ax)
 
 
 def _hours_chart(estimates: list[tuple[str, float, float, float]]) -> str | None:
     """Each batch file's estimated hours as a range bar (fast rate to slow rate), labelled with its GB."""
     if not estimates:
         return None
-    import matplotlib
-
-    matplotlib.rcParams["svg.fonttype"] = "none"
-    matplotlib.rcParams["svg.hashsalt"] = "preflight"
-    from matplotlib.figure import Figure
-
     labels = [_short(p) for p, _, _, _ in estimates]
-    fig = Figure(figsize=(7.5, 0.9 + 0.32 * len(labels)))
-    ax = fig.subplots()
+    fig, ax = _figure("Estimated hours per batch file", len(labels))
     fast = [f for _, _, f, _ in estimates]
     slow = [s for _, _, _, s in estimates]
     ax.barh(labels, fast, color="#1565c0", label="at the fast rate")
-    ax.barh(labels, [s - f for f, s in zip(fast, slow, strict=True)], left=fast, color="#90caf9", label="up to the slow rate")
+    ax.barh(labels, [s - f for f, s in zip(fast, slow, strict=True)], left=fast, color="#90caf9",
+            label="up to the slow rate")
     for y, (_, gb, _, s) in enumerate(estimates):
         ax.annotate(f"{gb:,.1f} GB", (s, y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
     ax.set_xlim(0, max(slow + [0.1]) * 1.3)  # room for the GB labels
-    ax.invert_yaxis()
-    ax.set_title("Estimated hours per batch file", loc="left", fontsize=11)
     ax.set_xlabel("hours")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    fig.tight_layout()
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    svg = buf.getvalue()
-    return svg[svg.index("<svg"):]
+    return _svg(fig, ax)
 
 
 def _short(label: str, limit: int = 48) -> str:
@@ -171,18 +157,18 @@ def _view(report: Report, fail_on: str, max_per_check: int | None) -> dict[str, 
     # findings grouped by check, then by subject, the first max_per_check of each listed
     by_check: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
     for f in report.findings:
-        by_check[f.code][_subject(f)].append(f)
+        by_check[f.code][subject(f)].append(f)
     groups = []
     table: list[tuple[Finding, str]] = []
     for code in sorted(by_check):
         chk = checks.get(code)
         listed, more = 0, 0
-        for subject, found in by_check[code].items():
+        for where, found in by_check[code].items():
             found.sort(key=lambda f: (f.row or 0, f.line or 0))
             keep = found if not max_per_check else found[:max_per_check]
             more += len(found) - len(keep)
             listed += len(keep)
-            table.extend((f, subject) for f in keep)
+            table.extend((f, where) for f in keep)
         first = next(iter(by_check[code].values()))[0]
         groups.append({"code": code, "name": first.name, "severity": first.severity.value,
                        "title": chk.title if chk else first.name, "area": chk.area if chk else "",

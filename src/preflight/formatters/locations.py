@@ -152,6 +152,18 @@ def fallback_locations(config_file: str | os.PathLike[str] | None) -> list[tuple
     return out
 
 
+def subject(f: Finding) -> str:
+    """What a human report groups a finding under: its file, else ``domain <name>``, else
+    ``directory`` (an object's finding), else ``run``."""
+    if f.path is not None:
+        return f.path
+    if f.domain:
+        return f"domain {f.domain}"
+    if f.dn:
+        return "directory"
+    return "run"
+
+
 def errored_groups(results: list[CheckResult]) -> list[tuple[str, list[CheckResult]]]:
     """Errored results grouped by reason, in first-seen order: ``[(reason, results)]``."""
     groups: dict[str, list[CheckResult]] = {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..model import Finding, Report, Severity, Status
-from .locations import errored_groups, no_surrogates
+from .locations import errored_groups, no_surrogates, subject
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -28,16 +28,6 @@ def _where(f: Finding) -> str:
     return " ".join(parts)
 
 
-def _group(f: Finding) -> str:
-    if f.path is not None:
-        return f.path
-    if f.domain:
-        return f"domain {f.domain}"
-    if f.dn:
-        return "directory"
-    return "run"
-
-
 #: Findings of one check shown per group (file, domain, directory); the rest are counted.
 MAX_PER_CHECK = 10
 
@@ -52,7 +42,7 @@ def render(report: Report, *, color: bool = False, max_per_check: int | None = M
     out: list[str] = []
     groups: dict[str, list[Finding]] = defaultdict(list)
     for f in report.findings:
-        groups[_group(f)].append(f)
+        groups[subject(f)].append(f)
     for name in sorted(groups, key=lambda g: (g == "run", g)):
         out.append(esc(name, "bold"))
         shown: dict[str, int] = defaultdict(int)
