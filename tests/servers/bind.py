@@ -16,6 +16,8 @@ import dns.exception
 import dns.message
 import dns.query
 
+from servers import stop_process
+
 
 def free_udp_port() -> int:
     """A UDP port on 127.0.0.1 that nothing listens on at the moment of the call."""
@@ -52,12 +54,7 @@ def start_bind(zones: dict[str, str], port: int, broken_zones: dict[str, str] | 
                 raise RuntimeError((work / "named.log").read_text()[-2000:]) from None
 
     def stop() -> None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         log.close()
         shutil.rmtree(work, ignore_errors=True)
 

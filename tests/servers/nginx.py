@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+from servers import stop_process
+
 
 def free_tcp_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on at the moment of the call."""
@@ -56,12 +58,7 @@ def start_nginx(sites: dict[str, str]) -> SimpleNamespace:
         time.sleep(0.05)
 
     def stop() -> None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         shutil.rmtree(work, ignore_errors=True)
 
     return SimpleNamespace(host="127.0.0.1", ports=ports, work=work, stop=stop)
