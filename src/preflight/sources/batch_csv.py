@@ -10,17 +10,22 @@ Layers (each ``None`` with a reason in ``BatchFile.missing`` when it cannot be b
 ``records``  :class:`Record` list from the stdlib ``csv`` reader, header included,
              with spreadsheet row numbers and physical start lines.
 ``header``   the header's column names, surrounding whitespace removed.
-``frame``    a pandas frame of the mailbox rows whose field count matches the
-             header: ``row``, ``line`` and one string column per known column
-             (``EmailAddress``, ``Password``, ``ForceChangePassword``), see
-             :class:`BatchRows`.
-``addresses`` the frame's EmailAddress values without surrounding white space.
+``rows``     the mailbox rows whose field count matches the header, column-wise
+             in plain lists (:class:`MailboxRows`): ``row``, ``line`` and one
+             column per known column (``EmailAddress``, ``Password``,
+             ``ForceChangePassword``).
+``addresses`` the EmailAddress values without surrounding white space (``rows``' order).
 ``address_keys`` the same, in the form two addresses are compared in (IDNA
              domain, lower case; see :func:`address_key`).
+``frame``    ``rows`` as a pandas frame (:meth:`MailboxRows.frame`, schema
+             :class:`preflight.sources.schemas.BatchRows`), built on first use
+             for the paths that join the rows with large data (directory, DNS).
 
 The stdlib ``csv`` module is used for the raw records (not pandas' reader) because
 the structural checks need each record's physical line and its true field
-count, which pandas' parser normalizes away.
+count, which pandas' parser normalizes away. A batch has at most 2,000 rows, so
+the batch checks run on plain lists: the batch-only run (the pre-commit hook)
+never imports pandas, numpy or pyarrow.
 """
 
 from __future__ import annotations
@@ -105,6 +110,47 @@ class ParseProblem(NamedTuple):
         return self.kind != "too-long"
 
 
+@dataclass(frozen=True)
+class MailboxRows:
+    """The mailbox rows of a batch, column-wise: ``row[i]`` (spreadsheet row),
+    ``line[i]`` (physical line the record starts on) and ``columns[name][i]``
+    (the text as written; an empty field is ``""``) describe one row. Only the
+    known columns the header has are in ``columns``."""
+
+    row: list[int]
+    line: list[int]
+    columns: dict[str, list[str]]
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+    def column(self, name: str) -> list[str]:
+        """The values of column ``name``.
+
+        Raises:
+            Missing: the file has no such column.
+        """
+        values = self.columns.get(name)
+        if values is None:
+            raise Missing(f"the file has no {name} column")
+        return values
+
+    def frame(self) -> pd.DataFrame:
+        """The rows as a pandas frame following :class:`preflight.sources.schemas.BatchRows`
+        (``row`` and ``line`` int64, one ``string`` column per known column)."""
+        import pandas as pd
+
+        data: dict[str, Any] = {
+            "row": pd.array(self.row, dtype="int64"),
+            "line": pd.array(self.line, dtype="int64"),
+        }
+        for name, values in self.columns.items():
+            data[name] = pd.array(values, dtype="string")
+        # The frame follows schemas.BatchRows by construction; the test suite
+        # validates it there (validating here would import pandera on every run).
+        return pd.DataFrame(data)
+
+
 @dataclass
 class BatchFile:
     """A batch file in its normalized layers (see the module doc).
@@ -170,42 +216,44 @@ class BatchFile:
             raise SourceError(self.errors["raw"])
         if name == "batch":
             return self
-        if name == "frame":
-            value = self.frame
-        else:
-            value = getattr(self, name)
+        value = getattr(self, name)
         if value is None:
-            raise Missing(self.missing.get(name) or self.missing.get("frame") or f"no {name}")
+            raise Missing(self.missing.get(name) or self.missing.get("rows") or f"no {name}")
         return value
+
+    @cached_property
+    def rows(self) -> MailboxRows | None:
+        """The mailbox rows (see :class:`MailboxRows`), or ``None`` with the reason in ``missing``."""
+        if "rows" in self.missing:
+            return None
+        rows = build_rows(self)
+        if rows is None:
+            self.missing["rows"] = "no mailbox rows"
+        return rows
 
     @property
     def frame(self) -> pd.DataFrame | None:
-        if self._frame is None and "frame" not in self.missing:
-            self._frame = build_frame(self)
-            if self._frame is None:
-                self.missing.setdefault("frame", "no mailbox rows")
+        """``rows`` as a pandas frame, built on first use (imports pandas)."""
+        if self._frame is None and self.rows is not None:
+            self._frame = self.rows.frame()
         return self._frame
 
     @cached_property
-    def addresses(self) -> pd.Series | None:
-        """The EmailAddress values without surrounding white space (``frame``'s index), made once
+    def addresses(self) -> list[str] | None:
+        """The EmailAddress values without surrounding white space (``rows``' order), made once
         for every check that reads them."""
-        frame = self.frame
-        return None if frame is None else frame["EmailAddress"].str.strip()
+        rows = self.rows
+        return None if rows is None else [v.strip() for v in rows.columns["EmailAddress"]]
 
     @cached_property
-    def address_keys(self) -> pd.Series | None:
+    def address_keys(self) -> list[str] | None:
         """The form in which two EmailAddress values are the same mailbox address
-        (``addresses``' index): see :func:`address_key`. Only the non-ASCII values
-        need more than lower-casing, so the cost stays one vectorized pass."""
+        (``addresses``' order): see :func:`address_key`. Only the non-ASCII values
+        need more than lower-casing."""
         addresses = self.addresses
         if addresses is None:
             return None
-        keys = addresses.str.lower()
-        idn = ~keys.str.isascii()
-        if idn.any():
-            keys[idn] = [address_key(v) for v in addresses[idn]]
-        return keys
+        return [v.lower() if v.isascii() else address_key(v) for v in addresses]
 
     def passwords(self) -> set[str]:
         """Every non-empty Password value, so the runner can keep them out of any
@@ -266,7 +314,7 @@ def parse_batch(data: bytes, path: str = "<memory>") -> BatchFile:
         bf.text = None
         bf.missing["text"] = "the file is empty (PF100)"
     if bf.text is None:
-        for layer in ("records", "header", "frame"):
+        for layer in ("records", "header", "rows"):
             bf.missing[layer] = bf.missing["text"]
         return bf
     _parse(bf, bf.text)
@@ -382,14 +430,14 @@ def _parse(bf: BatchFile, text: str) -> None:
     records = _read_records(bf, body, start_line)
     if not records or not any(f.strip() for f in records[0].fields):
         reason = "the file has no header line" if records else "the file has no records"
-        bf.missing.update(records=reason, header=reason, frame=reason)
+        bf.missing.update(records=reason, header=reason, rows=reason)
         if records:
             bf.records = records
             bf.missing.pop("records")
         return
     bf.records = records
     if "EmailAddress" not in bf.column_index():
-        bf.missing["frame"] = "the header has no EmailAddress column (PF111)"
+        bf.missing["rows"] = "the header has no EmailAddress column (PF111)"
 
 
 def _read_records(bf: BatchFile, body: str, start_line: int) -> list[Record]:
@@ -443,29 +491,16 @@ def is_blank(record: Record) -> bool:
     return not "".join(record.fields).strip()
 
 
-def build_frame(bf: BatchFile) -> pd.DataFrame | None:
-    """The mailbox rows as a frame (see :class:`BatchRows`), or ``None`` when
-    no record has the header's field count."""
-    import pandas as pd
-
+def build_rows(bf: BatchFile) -> MailboxRows | None:
+    """The mailbox rows (see :class:`MailboxRows`), or ``None`` when no record
+    has the header's field count."""
     width = len(bf.records[0].fields) if bf.records else 0
-    cols = bf.column_index()
     keep = [r for r in bf.mailbox_records if len(r.fields) == width]
     if not keep:
         return None
-    fields = list(zip(*(r.fields for r in keep)))  # column-wise
-    data: dict[str, Any] = {
-        "row": pd.array([r.row for r in keep], dtype="int64"),
-        "line": pd.array([r.line for r in keep], dtype="int64"),
-    }
-    for name, i in cols.items():
-        data[name] = pd.array(fields[i], dtype="string")
-    # The frame follows schemas.BatchRows by construction; the test suite
-    # validates it there (validating here would import pandera on every run).
-    return pd.DataFrame(data)
-
-
-_LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
+    fields = list(zip(*(r.fields for r in keep), strict=True))  # column-wise
+    columns = {name: list(fields[i]) for name, i in bf.column_index().items()}
+    return MailboxRows([r.row for r in keep], [r.line for r in keep], columns)
 
 
 def lone_cr_lines(text: str) -> list[int]:

@@ -58,8 +58,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from ..registry import SourceError
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from .batch_csv import BatchFile
 
 OK, NXDOMAIN, NOANSWER, ERROR = "ok", "nxdomain", "noanswer", "error"
@@ -214,32 +212,32 @@ class MailDomains(dict[str, DomainUse]):
         return {"kind": "batch-rows", "key": "domains", "rows": rows}
 
 
-def domains_of(values: pd.Series) -> pd.Series:
-    """Normalized domains of a Series of addresses (``None`` where there is none).
-
-    Vectorized for the ASCII values; each distinct non-ASCII domain goes
-    through :func:`normalize_domain` once.
-    """
-    raw = values.astype("string").str.strip()
-    has_at = raw.str.contains("@", regex=False).fillna(False).astype(bool)
-    dom = raw.where(has_at).str.rpartition("@")[2]
-    uniq = {d: normalize_domain(d) for d in dom.dropna().unique()}
-    return dom.map(uniq, na_action="ignore")
-
-
 def batch_domains(batches: Iterable[BatchFile]) -> dict[str, DomainUse]:
-    """The distinct EmailAddress domains of the batch files, in first-seen order."""
+    """The distinct EmailAddress domains of the batch files (see :func:`normalize_domain`;
+    addresses without one are left out), in first-seen order. Each distinct domain
+    spelling is normalized once."""
     out: dict[str, DomainUse] = {}
+    normalized: dict[str, str | None] = {}
     for bf in batches:
-        frame = bf.frame  # None for a file that is unreadable or has no rows: its own checks say why
-        if frame is None or "EmailAddress" not in frame.columns or frame.empty:
+        rows, addresses = bf.rows, bf.addresses  # None for a file that is unreadable or has no rows
+        if rows is None or addresses is None:
             continue
-        doms = domains_of(frame["EmailAddress"])
-        keep = doms.notna()
-        sub = frame.loc[keep, ["row", "line"]].assign(domain=doms[keep])
-        for domain, group in sub.groupby("domain", sort=False):
-            use = out.setdefault(str(domain), DomainUse(str(domain)))
-            use.files[bf.path] = (len(group), int(group["row"].iloc[0]), int(group["line"].iloc[0]))
+        found: dict[str, list[int]] = {}  # domain -> [count, first row, first line]
+        for row, line, address in zip(rows.row, rows.line, addresses, strict=True):
+            _, at, written = address.rpartition("@")
+            if not at:
+                continue
+            if written not in normalized:
+                normalized[written] = normalize_domain(written)
+            domain = normalized[written]
+            if domain is None:
+                continue
+            if domain in found:
+                found[domain][0] += 1
+            else:
+                found[domain] = [1, row, line]
+        for domain, (n, row, line) in found.items():
+            out.setdefault(domain, DomainUse(domain)).files[bf.path] = (n, row, line)
     return out
 
 

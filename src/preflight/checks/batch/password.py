@@ -6,59 +6,45 @@ ever contains one; findings name the row only.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from ...registry import Missing, Problem, check
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from ...config import Config
+    from ...sources.batch_csv import MailboxRows
 
 _PW = "Password"
 _FCP = "ForceChangePassword"
 MIN_LENGTH = 8
 MAX_LENGTH = 256
 _CLASSES = ("lower-case letters", "upper-case letters", "digits", "symbols")
+# What removes all but one class from a value: ASCII lower, ASCII upper, ASCII digits,
+# every other character. _JOINED keeps line breaks too, to split the joined values again.
+_KEEP_ONLY = tuple(re.compile(p) for p in (r"[^a-z]+", r"[^A-Z]+", r"[^0-9]+", r"[A-Za-z0-9]+"))
+_JOINED = tuple(re.compile(p) for p in (r"[^a-z\n]+", r"[^A-Z\n]+", r"[^0-9\n]+", r"[A-Za-z0-9]+"))
 
 
-def character_classes(values: pd.Series, chunk: int = 8192) -> pd.Series:
-    """How many of the four classes (lower-case, upper-case, digits, other)
-    each value uses, 0–4. Vectorized with numpy over the code points of
-    values of at most MAX_LENGTH characters (longer ones count 0), in chunks
-    so a long value costs at most ``chunk`` × MAX_LENGTH cells."""
-    import numpy as np
-    import pandas as pd
-
-    texts = [v if len(v) <= MAX_LENGTH else "" for v in values.tolist()]
-    out = np.zeros(len(texts), dtype=np.int8)
-    for start in range(0, len(texts), chunk):
-        cps = np.array(texts[start : start + chunk], dtype=str)
-        cps = cps.view(np.uint32).reshape(len(cps), -1)
-        lower = (cps >= 0x61) & (cps <= 0x7A)
-        upper = (cps >= 0x41) & (cps <= 0x5A)
-        digit = (cps >= 0x30) & (cps <= 0x39)
-        other = (cps != 0) & ~(lower | upper | digit)
-        out[start : start + chunk] = sum(m.any(axis=1).astype(np.int8) for m in (lower, upper, digit, other))
-    return pd.Series(out, index=values.index)
+def character_classes(values: list[str]) -> list[int]:
+    """How many of the four classes (ASCII lower-case, ASCII upper-case, ASCII
+    digits, any other character) each value uses, 0–4. Four regex passes over
+    the joined values, so the cost per value is the regex engine's; values with
+    a line break are counted one by one."""
+    joined = "\n".join(values)
+    if joined.count("\n") != len(values) - 1:  # a value spans lines
+        return [sum(bool(p.sub("", v)) for p in _KEEP_ONLY) for v in values]
+    lower, upper, digit, other = (p.sub("", joined).split("\n") for p in _JOINED)
+    return [bool(a) + bool(b) + bool(c) + bool(d) for a, b, c, d in zip(lower, upper, digit, other, strict=True)]
 
 
-def _column(frame: pd.DataFrame, name: str) -> pd.Series:
-    if name not in frame.columns:
-        raise Missing(f"the file has no {name} column")
-    return frame[name]
-
-
-def _rows(frame: pd.DataFrame, mask: pd.Series):
-    """(row, line) of the rows of ``mask``."""
-    import numpy as np
-
-    m = np.asarray(mask, dtype=bool)
-    return zip(frame["row"].to_numpy()[m].tolist(), frame["line"].to_numpy()[m].tolist())
+def _where(rows: MailboxRows, flags):
+    """(row, line) of the rows whose flag is true."""
+    return ((r, n) for r, n, f in zip(rows.row, rows.line, flags, strict=True) if f)
 
 
 @check("PF150", "password-empty", severity="warning")
-def password_empty(frame: pd.DataFrame):
+def password_empty(rows: MailboxRows):
     """The file has a Password column but a row leaves it empty.
 
     Why: the password is set on the cloud user when the batch creates it; a
@@ -73,14 +59,13 @@ def password_empty(frame: pd.DataFrame):
     Okay: EmailAddress,Password\\nann@contoso.com,Pa55word!x
     PF150: EmailAddress,Password\\nann@contoso.com,
     """
-    mask = _column(frame, _PW) == ""
-    for row, line in _rows(frame, mask):
+    for row, line in _where(rows, (not v for v in rows.column(_PW))):
         yield Problem(f"row {row} has an empty Password", row=row, line=line, column=_PW,
                       fix="Set a password for this row, or remove the Password column.")
 
 
 @check("PF151", "password-too-short", severity="error")
-def password_too_short(frame: pd.DataFrame):
+def password_too_short(rows: MailboxRows):
     """A Password is shorter than 8 characters.
 
     Why: Microsoft: "a password has to have a minimum length of eight
@@ -93,16 +78,13 @@ def password_too_short(frame: pd.DataFrame):
     Okay: EmailAddress,Password\\nann@contoso.com,Pa55word!x
     PF151: EmailAddress,Password\\nann@contoso.com,Pa55!
     """
-    pw = _column(frame, _PW)
-    lengths = pw.str.len()
-    mask = (lengths > 0) & (lengths < MIN_LENGTH)
-    for row, line in _rows(frame, mask):
+    for row, line in _where(rows, (0 < len(v) < MIN_LENGTH for v in rows.column(_PW))):
         yield Problem(f"row {row}: the Password is shorter than {MIN_LENGTH} characters", row=row, line=line,
                       column=_PW, fix=f"Use a password of at least {MIN_LENGTH} characters.")
 
 
 @check("PF152", "password-complexity", severity="warning")
-def password_complexity(frame: pd.DataFrame):
+def password_complexity(rows: MailboxRows):
     """A Password does not meet Microsoft 365's default complexity.
 
     Why: by default a Microsoft 365 password is at most 256 characters and uses
@@ -117,24 +99,23 @@ def password_complexity(frame: pd.DataFrame):
     Okay: EmailAddress,Password\\nann@contoso.com,Pa55word!x
     PF152: EmailAddress,Password\\nann@contoso.com,password
     """
-    pw = _column(frame, _PW)
-    lengths = pw.str.len()
-    too_long = lengths > MAX_LENGTH
-    weak = (lengths >= MIN_LENGTH) & ~too_long & (character_classes(pw) < 3)
-    for row, line in _rows(frame, too_long):
+    pw = rows.column(_PW)
+    too_long = [len(v) > MAX_LENGTH for v in pw]
+    weak = [MIN_LENGTH <= len(v) <= MAX_LENGTH and n < 3 for v, n in zip(pw, character_classes(pw), strict=True)]
+    for row, line in _where(rows, too_long):
         yield Problem(f"row {row}: the Password is longer than {MAX_LENGTH} characters", row=row, line=line,
                       column=_PW, fix=f"Use at most {MAX_LENGTH} characters.")
-    for row, line in _rows(frame, weak):
+    for row, line in _where(rows, weak):
         yield Problem(f"row {row}: the Password uses fewer than 3 of: {', '.join(_CLASSES)}", row=row, line=line,
                       column=_PW, fix="Mix at least three of: lower-case, upper-case, digits, symbols.")
 
 
-def _fcp(frame: pd.DataFrame) -> pd.Series:
-    return _column(frame, _FCP).str.strip().str.lower()
+def _fcp(rows: MailboxRows) -> list[str]:
+    return [v.strip().lower() for v in rows.column(_FCP)]
 
 
 @check("PF140", "force-change-password-value", severity="error")
-def force_change_password_value(frame: pd.DataFrame):
+def force_change_password_value(rows: MailboxRows):
     """A ForceChangePassword value is not True or False.
 
     Why: the service accepts `True` or `False` (any case) only; `Yes`, `1` or
@@ -149,18 +130,16 @@ def force_change_password_value(frame: pd.DataFrame):
     PF140: EmailAddress,ForceChangePassword\\nann@contoso.com,Yes
     PF140: EmailAddress,ForceChangePassword\\nann@contoso.com,
     """
-    raw = _column(frame, _FCP)
-    mask = ~_fcp(frame).isin(["true", "false"])
-    if not mask.any():
-        return
-    for row, line, value in zip(frame["row"][mask], frame["line"][mask], raw[mask]):
+    for row, line, value, folded in zip(rows.row, rows.line, rows.column(_FCP), _fcp(rows), strict=True):
+        if folded in ("true", "false"):
+            continue
         shown = repr(value) if value.strip() else "empty"
-        yield Problem(f"row {row}: ForceChangePassword is {shown}, not True or False", row=int(row), line=int(line),
+        yield Problem(f"row {row}: ForceChangePassword is {shown}, not True or False", row=row, line=line,
                       column=_FCP, value=value, fix="Write True or False.")
 
 
 @check("PF141", "force-change-password-sso", severity="error")
-def force_change_password_sso(frame: pd.DataFrame, config: Config):
+def force_change_password_sso(rows: MailboxRows, config: Config):
     """ForceChangePassword is True although single sign-on is deployed (`sso = true`).
 
     Why: with single sign-on (AD FS) users sign in with their on-premises
@@ -176,7 +155,6 @@ def force_change_password_sso(frame: pd.DataFrame, config: Config):
     """
     if not config.sso:
         raise Missing("single sign-on is not declared (sso = false in the config)")
-    mask = _fcp(frame) == "true"
-    for row, line in _rows(frame, mask):
+    for row, line in _where(rows, (v == "true" for v in _fcp(rows))):
         yield Problem(f"row {row}: ForceChangePassword is True, but single sign-on is deployed", row=row, line=line,
                       column=_FCP, value="True", suggested_value="False", fix="Set ForceChangePassword to False.")

@@ -133,19 +133,24 @@ def batch_address_rows(batches) -> pd.DataFrame:
     """
     import pandas as pd
 
-    parts = []
+    cols: dict[str, list] = {"path": [], "row": [], "line": [], "address": []}
     for bf in batches or ():
-        frame = bf.frame
-        if frame is None or "EmailAddress" not in frame.columns:
+        rows, addresses = bf.rows, bf.addresses
+        if rows is None or addresses is None:
             continue
-        address = frame["EmailAddress"].str.strip()
-        part = pd.DataFrame({"path": bf.path, "row": frame["row"], "line": frame["line"], "address": address})
-        parts.append(part[address != ""])
-    if not parts:
+        for row, line, address in zip(rows.row, rows.line, addresses, strict=True):
+            if address:
+                cols["path"].append(bf.path)
+                cols["row"].append(row)
+                cols["line"].append(line)
+                cols["address"].append(address)
+    if not cols["path"]:
         raise Missing("no EmailAddress values in the batch files")
-    rows = pd.concat(parts, ignore_index=True)
-    rows["key"] = rows["address"].str.casefold()
-    return rows
+    frame = pd.DataFrame({"path": cols["path"], "row": pd.array(cols["row"], dtype="int64"),
+                          "line": pd.array(cols["line"], dtype="int64"),
+                          "address": pd.array(cols["address"], dtype="string")})
+    frame["key"] = frame["address"].str.casefold()
+    return frame
 
 
 @provider("batch_directory")
