@@ -10,11 +10,12 @@ from hypothesis import strategies as st
 
 import preflight
 from preflight.checks.batch.email_address import address_error, fast_ok
+from preflight.model import Status
 
 
 def _fast_ok(value: str) -> bool:
     return fast_ok([value])[0]
-from preflight.model import Status
+
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
