@@ -14,6 +14,8 @@ import subprocess
 import sys
 
 from conftest import ROOT, SAMPLE_DATA
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 HEAVY = ("pandas", "pyarrow", "numpy", "pandera")
 
@@ -49,15 +51,23 @@ def test_the_api_on_a_batch_imports_no_pandas():
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
 
 
-def test_character_classes_counts_alike_with_and_without_line_breaks():
-    from preflight.checks.batch.password import character_classes
+def test_character_classes_and_the_one_pass_over_the_joined_values():
+    from preflight.checks.batch.password import character_classes, uses_three_classes
 
     values = ["Pa55word!", "password", "PASSWORD1", "pässword1", "12345678", "", "Zz9 "]
-    expected = [4, 1, 2, 3, 1, 0, 4]
-    assert character_classes(values) == expected  # one pass over the joined values
+    assert [character_classes(v) for v in values] == [4, 1, 2, 3, 1, 0, 4]
+    expected = [True, False, False, True, False, False, True]
+    assert uses_three_classes(values) == expected  # one pass over the joined values
     # a value with a line break (a quoted field) is counted alone; the break is a symbol
-    assert character_classes([*values, "a\nB1"]) == [*expected, 4]
-    assert character_classes(["ab\ncd"]) == [2]
+    assert uses_three_classes([*values, "a\nB1", "ab\ncd"]) == [*expected, True, False]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(st.characters(blacklist_categories=["Cs"]), max_size=12), max_size=8))
+def test_the_one_pass_agrees_with_counting_each_value(values):
+    from preflight.checks.batch.password import character_classes, uses_three_classes
+
+    assert uses_three_classes(values) == [character_classes(v) >= 3 for v in values]
 
 
 def test_frames_for_the_directory_paths_are_built_from_the_rows():
@@ -71,3 +81,17 @@ def test_frames_for_the_directory_paths_are_built_from_the_rows():
     rows = batch_address_rows([bf])
     assert rows[["row", "address", "key"]].values.tolist() == [[2, "Ann@Contoso.com", "ann@contoso.com"],
                                                              [5, "bob@contoso.com", "bob@contoso.com"]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from("a@é ,;\t\r\n\u2028\x85"), max_size=40), st.sampled_from(",;\t"))
+def test_a_file_without_quotes_is_read_as_the_csv_module_reads_it(body, delimiter):
+    import csv
+    import io
+
+    from preflight.sources.batch_csv import BatchFile, _read_records
+
+    records = _read_records(BatchFile("b.csv", delimiter=delimiter), body, 1)
+    expected = list(csv.reader(io.StringIO(body, newline=""), delimiter=delimiter, strict=True))
+    assert [r.fields for r in records] == expected
+    assert [(r.row, r.line) for r in records] == [(n, n) for n in range(1, len(expected) + 1)]

@@ -36,9 +36,11 @@ import csv
 import io
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import compress, repeat
+from operator import itemgetter, methodcaller
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..registry import Missing, SourceError
@@ -135,6 +137,16 @@ class MailboxRows:
             raise Missing(f"the file has no {name} column")
         return values
 
+    def where(self, flags: Iterable[object]) -> Iterator[tuple[int, int]]:
+        """(row, line) of the rows whose flag (in row order) is true; in C, not a Python step per row."""
+        return compress(zip(self.row, self.line, strict=True), flags)
+
+    def having(self, values: list[Any], wanted: set[Any]) -> Iterator[tuple[int, int, Any]]:
+        """(row, line, value) of the rows whose value (``values[i]`` for row ``i``) is in ``wanted``."""
+        if wanted.isdisjoint(values):
+            return iter(())
+        return compress(zip(self.row, self.line, values, strict=True), map(wanted.__contains__, values))
+
     def frame(self) -> pd.DataFrame:
         """The rows as a pandas frame following :class:`preflight.sources.schemas.BatchRows`
         (``row`` and ``line`` int64, one ``string`` column per known column)."""
@@ -194,7 +206,8 @@ class BatchFile:
     @cached_property
     def mailbox_records(self) -> list[Record]:
         """Records after the header that are not blank (see :func:`is_blank`)."""
-        return [r for r in self.data_records if "".join(r.fields).strip()]  # is_blank, inlined: once per row
+        records = self.data_records  # not is_blank(r), in C: once per row
+        return list(compress(records, map(str.strip, map("".join, map(itemgetter(2), records)))))
 
     def column_index(self) -> dict[str, int]:
         """Known column name -> field index (first occurrence, case-insensitive)."""
@@ -243,7 +256,7 @@ class BatchFile:
         """The EmailAddress values without surrounding white space (``rows``' order), made once
         for every check that reads them."""
         rows = self.rows
-        return None if rows is None else [v.strip() for v in rows.columns["EmailAddress"]]
+        return None if rows is None else list(map(str.strip, rows.columns["EmailAddress"]))
 
     @cached_property
     def address_keys(self) -> list[str] | None:
@@ -253,6 +266,8 @@ class BatchFile:
         addresses = self.addresses
         if addresses is None:
             return None
+        if "".join(addresses).isascii():
+            return list(map(str.lower, addresses))
         return [v.lower() if v.isascii() else address_key(v) for v in addresses]
 
     def passwords(self) -> set[str]:
@@ -261,7 +276,13 @@ class BatchFile:
         idx = self.column_index().get("Password")
         if idx is None:
             return set()
-        return {r.fields[idx] for r in self.data_records if len(r.fields) > idx and r.fields[idx]}
+        fields = list(map(itemgetter(2), self.data_records))
+        try:
+            found = set(map(itemgetter(idx), fields))
+        except IndexError:  # a short record
+            found = {f[idx] for f in fields if len(f) > idx}
+        found.discard("")
+        return found
 
 
 def address_key(value: str) -> str:
@@ -448,13 +469,25 @@ def _read_records(bf: BatchFile, body: str, start_line: int) -> list[Record]:
     reading goes on (its line ends it); a quoting error stops the reading, as it
     stops the service's reader: the records after it are unknown."""
     if '"' not in body:  # no quoted field, so one record per physical line
+        lines = _LINE_BREAK_RE.split(body)
+        if lines[-1] == "":
+            lines.pop()  # the last line break ends the last record, it starts none
+        if max(map(len, lines), default=0) <= csv.field_size_limit():
+            # what the csv reader reads, at the cost of a split: the fields between the delimiters
+            rows = list(map(methodcaller("split", bf.delimiter), lines))
+            if "" in lines:  # an empty line is a record without fields
+                rows = [r if r != [""] else [] for r in rows]
+            numbers = range(start_line, start_line + len(rows))
+            # tuple.__new__ on the zipped fields: the Records without a Python call each
+            return list(map(tuple.__new__, repeat(Record), zip(numbers, numbers, rows, strict=True)))
         try:
             rows = list(csv.reader(io.StringIO(body, newline=""), delimiter=bf.delimiter, strict=True))
         except csv.Error:
             pass  # a field over the reader's limit: read again, record by record
         else:
             numbers = range(start_line, start_line + len(rows))
-            return list(map(Record, numbers, numbers, rows))
+            # tuple.__new__ on the zipped fields: the Records without a Python call each
+            return list(map(tuple.__new__, repeat(Record), zip(numbers, numbers, rows, strict=True)))
     last = [""]  # the physical line the reader read last
 
     def lines() -> Iterator[str]:
@@ -495,12 +528,14 @@ def build_rows(bf: BatchFile) -> MailboxRows | None:
     """The mailbox rows (see :class:`MailboxRows`), or ``None`` when no record
     has the header's field count."""
     width = len(bf.records[0].fields) if bf.records else 0
-    keep = [r for r in bf.mailbox_records if len(r.fields) == width]
+    keep = bf.mailbox_records
+    if set(map(len, map(itemgetter(2), keep))) != {width}:
+        keep = [r for r in keep if len(r.fields) == width]
     if not keep:
         return None
-    fields = list(zip(*(r.fields for r in keep), strict=True))  # column-wise
-    columns = {name: list(fields[i]) for name, i in bf.column_index().items()}
-    return MailboxRows([r.row for r in keep], [r.line for r in keep], columns)
+    fields = list(map(itemgetter(2), keep))
+    columns = {name: list(map(itemgetter(i), fields)) for name, i in bf.column_index().items()}
+    return MailboxRows(list(map(itemgetter(0), keep)), list(map(itemgetter(1), keep)), columns)
 
 
 def lone_cr_lines(text: str) -> list[int]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import operator
 import re
 from functools import lru_cache
+from itertools import compress
 from typing import TYPE_CHECKING
 
 from ...registry import Problem, check
@@ -40,7 +42,7 @@ def fast_ok(values: list[str]) -> list[bool]:
     joined = "\n".join(values)
     if joined.count("\n") != len(values) - 1:  # a value spans lines: no fast path
         return [False] * len(values)
-    return [not rest for rest in _fast_re().sub("", joined).split("\n")]
+    return list(map(operator.not_, _fast_re().sub("", joined).split("\n")))
 
 
 #: RFC 5321 section 4.5.3.1.1: the local part is at most 64 octets.
@@ -86,9 +88,7 @@ def email_missing(rows: MailboxRows, addresses: list[str]):
     Okay: EmailAddress,Password\\nann@contoso.com,Pa55word!x
     PF130: EmailAddress,Password\\n,Pa55word!x
     """
-    for row, line, value in zip(rows.row, rows.line, addresses, strict=True):
-        if value:
-            continue
+    for row, line, _ in rows.having(addresses, {""}):
         yield Problem(f"row {row} has no EmailAddress", row=row, line=line, column=_COL,
                       fix="Fill in the mailbox's primary SMTP address, or delete the row.")
 
@@ -119,10 +119,8 @@ def email_syntax(rows: MailboxRows, addresses: list[str]):
     Okay: EmailAddress\\naaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@contoso.com
     PF131: EmailAddress\\naaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@contoso.com
     """
-    for row, line, value, ok in zip(rows.row, rows.line, addresses, fast_ok(addresses), strict=True):
-        if ok or not value:
-            continue
-        err = address_error(value)
+    for row, line, value in compress(zip(rows.row, rows.line, addresses, strict=True), map(operator.not_, fast_ok(addresses))):
+        err = address_error(value) if value else None
         if err:
             yield Problem(f"row {row}: {value!r} is not a valid email address: {err}", row=row, line=line,
                           column=_COL, value=value, fix="Use the mailbox's primary SMTP address.")
@@ -142,6 +140,8 @@ def email_whitespace(rows: MailboxRows, addresses: list[str]):
     Okay: EmailAddress,ForceChangePassword\\nann@contoso.com,False
     PF132: EmailAddress\\n ann@contoso.com
     """
+    if rows.columns[_COL] == addresses:
+        return
     for row, line, value, stripped in zip(rows.row, rows.line, rows.columns[_COL], addresses, strict=True):
         if value == stripped or not stripped:
             continue
@@ -229,20 +229,30 @@ def email_in_other_batch(batches: list[BatchFile], reference: list[BatchFile]):
     if len(batches) + len(reference) < 2:  # one file: nothing to compare it with
         return
     checked = {b.path for b in batches}
-    # key -> (path, row, line, value) of each file that has it, first row of the file only
-    # (duplicates within a file are PF134's), in the order first seen.
+    files = [(bf.path, bf.rows, bf.address_keys, bf.addresses) for bf in (*batches, *reference)]
+    # The keys in two files or more, by set operations (most keys are in one file only) ...
+    seen: set[str] = set()
+    shared: set[str] = set()
+    for _, _, keys, _ in files:
+        unique = set(keys or ())
+        shared |= unique & seen
+        seen |= unique
+    shared.discard("")
+    if not shared:
+        return
+    # ... and for those, (row, line, value) of the first row of each file that has the key
+    # (duplicates within a file are PF134's), keys in the order first seen.
     where: dict[str, dict[str, tuple[int, int, str]]] = {}
-    for bf in (*batches, *reference):
-        rows, keys, values = bf.rows, bf.address_keys, bf.addresses
+    for path, rows, keys, values in files:
         if rows is None or keys is None or values is None:
             continue
         for row, line, key, value in zip(rows.row, rows.line, keys, values, strict=True):
-            if key:
-                where.setdefault(key, {}).setdefault(bf.path, (row, line, value))
-    for files in where.values():
-        if len(files) < 2:
+            if key in shared:
+                where.setdefault(key, {}).setdefault(path, (row, line, value))
+    for by_file in where.values():
+        if len(by_file) < 2:
             continue
-        (fpath, first), *others = files.items()
+        (fpath, first), *others = by_file.items()
         for opath, other in others:
             (here_path, here), (there_path, there) = ((opath, other), (fpath, first)) if opath in checked else \
                 ((fpath, first), (opath, other))

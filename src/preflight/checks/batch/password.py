@@ -6,7 +6,9 @@ ever contains one; findings name the row only.
 
 from __future__ import annotations
 
+import operator
 import re
+from itertools import combinations
 from typing import TYPE_CHECKING
 
 from ...registry import Missing, Problem, check
@@ -20,27 +22,32 @@ _FCP = "ForceChangePassword"
 MIN_LENGTH = 8
 MAX_LENGTH = 256
 _CLASSES = ("lower-case letters", "upper-case letters", "digits", "symbols")
-# What removes all but one class from a value: ASCII lower, ASCII upper, ASCII digits,
-# every other character. _JOINED keeps line breaks too, to split the joined values again.
-_KEEP_ONLY = tuple(re.compile(p) for p in (r"[^a-z]+", r"[^A-Z]+", r"[^0-9]+", r"[A-Za-z0-9]+"))
-_JOINED = tuple(re.compile(p) for p in (r"[^a-z\n]+", r"[^A-Z\n]+", r"[^0-9\n]+", r"[A-Za-z0-9]+"))
+# The four classes: ASCII lower-case, ASCII upper-case, ASCII digits, every other character.
+_CLASS_RES = tuple(re.compile(c) for c in ("[a-z]", "[A-Z]", "[0-9]", "[^a-zA-Z0-9]"))
+# A line (a value) that uses three of the four classes: a lookahead per class (within
+# the line), for each set of three.
+_LOOK = (r"(?=[^\n]*[a-z])", r"(?=[^\n]*[A-Z])", r"(?=[^\n]*[0-9])", r"(?=[^\n]*[^a-zA-Z0-9\n])")
+_THREE_RE = re.compile("^(?:" + "|".join("".join(three) for three in combinations(_LOOK, 3)) + ")[^\n]+$", re.MULTILINE)
 
 
-def character_classes(values: list[str]) -> list[int]:
+def character_classes(value: str) -> int:
     """How many of the four classes (ASCII lower-case, ASCII upper-case, ASCII
-    digits, any other character) each value uses, 0–4. Four regex passes over
-    the joined values, so the cost per value is the regex engine's; values with
-    a line break are counted one by one."""
+    digits, any other character) ``value`` uses, 0–4."""
+    return sum(1 for p in _CLASS_RES if p.search(value))
+
+
+def uses_three_classes(values: list[str]) -> list[bool]:
+    """For each value, whether it uses at least three of the four classes (see
+    :func:`character_classes`). One regex pass over the joined values, so the
+    cost per value is the regex engine's; values with a line break are counted
+    one by one."""
     joined = "\n".join(values)
     if joined.count("\n") != len(values) - 1:  # a value spans lines
-        return [sum(bool(p.sub("", v)) for p in _KEEP_ONLY) for v in values]
-    lower, upper, digit, other = (p.sub("", joined).split("\n") for p in _JOINED)
-    return [bool(a) + bool(b) + bool(c) + bool(d) for a, b, c, d in zip(lower, upper, digit, other, strict=True)]
-
-
-def _where(rows: MailboxRows, flags):
-    """(row, line) of the rows whose flag is true."""
-    return ((r, n) for r, n, f in zip(rows.row, rows.line, flags, strict=True) if f)
+        return [character_classes(v) >= 3 for v in values]
+    found = list(map(operator.not_, _THREE_RE.sub("", joined).split("\n")))
+    if "" in values:  # an empty line is left empty too
+        found = [ok and bool(v) for ok, v in zip(found, values, strict=True)]
+    return found
 
 
 @check("PF150", "password-empty", severity="warning")
@@ -59,7 +66,7 @@ def password_empty(rows: MailboxRows):
     Okay: EmailAddress,Password\\nann@contoso.com,Pa55word!x
     PF150: EmailAddress,Password\\nann@contoso.com,
     """
-    for row, line in _where(rows, (not v for v in rows.column(_PW))):
+    for row, line, _ in rows.having(rows.column(_PW), {""}):
         yield Problem(f"row {row} has an empty Password", row=row, line=line, column=_PW,
                       fix="Set a password for this row, or remove the Password column.")
 
@@ -78,7 +85,7 @@ def password_too_short(rows: MailboxRows):
     Okay: EmailAddress,Password\\nann@contoso.com,Pa55word!x
     PF151: EmailAddress,Password\\nann@contoso.com,Pa55!
     """
-    for row, line in _where(rows, (0 < len(v) < MIN_LENGTH for v in rows.column(_PW))):
+    for row, line, _ in rows.having(list(map(len, rows.column(_PW))), set(range(1, MIN_LENGTH))):
         yield Problem(f"row {row}: the Password is shorter than {MIN_LENGTH} characters", row=row, line=line,
                       column=_PW, fix=f"Use a password of at least {MIN_LENGTH} characters.")
 
@@ -100,18 +107,25 @@ def password_complexity(rows: MailboxRows):
     PF152: EmailAddress,Password\\nann@contoso.com,password
     """
     pw = rows.column(_PW)
-    too_long = [len(v) > MAX_LENGTH for v in pw]
-    weak = [MIN_LENGTH <= len(v) <= MAX_LENGTH and n < 3 for v, n in zip(pw, character_classes(pw), strict=True)]
-    for row, line in _where(rows, too_long):
-        yield Problem(f"row {row}: the Password is longer than {MAX_LENGTH} characters", row=row, line=line,
-                      column=_PW, fix=f"Use at most {MAX_LENGTH} characters.")
-    for row, line in _where(rows, weak):
+    lengths = list(map(len, pw))
+    if max(lengths) > MAX_LENGTH:
+        for row, line in rows.where([n > MAX_LENGTH for n in lengths]):
+            yield Problem(f"row {row}: the Password is longer than {MAX_LENGTH} characters", row=row, line=line,
+                          column=_PW, fix=f"Use at most {MAX_LENGTH} characters.")
+    ok = uses_three_classes(pw)
+    if all(ok):
+        return
+    weak = [MIN_LENGTH <= n <= MAX_LENGTH and not good for n, good in zip(lengths, ok, strict=True)]
+    for row, line in rows.where(weak):
         yield Problem(f"row {row}: the Password uses fewer than 3 of: {', '.join(_CLASSES)}", row=row, line=line,
                       column=_PW, fix="Mix at least three of: lower-case, upper-case, digits, symbols.")
 
 
-def _fcp(rows: MailboxRows) -> list[str]:
-    return [v.strip().lower() for v in rows.column(_FCP)]
+def _fcp(rows: MailboxRows, *folded: str) -> tuple[list[str], set[str]]:
+    """The ForceChangePassword values, and those of them that read as one of ``folded``
+    (stripped, lower-cased); each distinct value is folded once."""
+    values = rows.column(_FCP)
+    return values, {v for v in set(values) if v.strip().lower() in folded}
 
 
 @check("PF140", "force-change-password-value", severity="error")
@@ -130,9 +144,8 @@ def force_change_password_value(rows: MailboxRows):
     PF140: EmailAddress,ForceChangePassword\\nann@contoso.com,Yes
     PF140: EmailAddress,ForceChangePassword\\nann@contoso.com,
     """
-    for row, line, value, folded in zip(rows.row, rows.line, rows.column(_FCP), _fcp(rows), strict=True):
-        if folded in ("true", "false"):
-            continue
+    values, good = _fcp(rows, "true", "false")
+    for row, line, value in rows.having(values, set(values) - good):
         shown = repr(value) if value.strip() else "empty"
         yield Problem(f"row {row}: ForceChangePassword is {shown}, not True or False", row=row, line=line,
                       column=_FCP, value=value, fix="Write True or False.")
@@ -155,6 +168,7 @@ def force_change_password_sso(rows: MailboxRows, config: Config):
     """
     if not config.sso:
         raise Missing("single sign-on is not declared (sso = false in the config)")
-    for row, line in _where(rows, (v == "true" for v in _fcp(rows))):
+    values, true = _fcp(rows, "true")
+    for row, line, _ in rows.having(values, true):
         yield Problem(f"row {row}: ForceChangePassword is True, but single sign-on is deployed", row=row, line=line,
                       column=_FCP, value="True", suggested_value="False", fix="Set ForceChangePassword to False.")
