@@ -95,3 +95,15 @@ def test_a_file_without_quotes_is_read_as_the_csv_module_reads_it(body, delimite
     expected = list(csv.reader(io.StringIO(body, newline=""), delimiter=delimiter, strict=True))
     assert [r.fields for r in records] == expected
     assert [(r.row, r.line) for r in records] == [(n, n) for n in range(1, len(expected) + 1)]
+
+
+def test_the_address_fast_path_refuses_every_special_use_name_email_validator_refuses():
+    from email_validator import SPECIAL_USE_DOMAIN_NAMES
+
+    from preflight.checks.batch.email_address import address_error, fast_ok
+    from preflight.sources.dns import SPECIAL_USE_TLDS
+
+    assert set(SPECIAL_USE_DOMAIN_NAMES) <= SPECIAL_USE_TLDS
+    values = [f"ann@contoso.{n}" for n in SPECIAL_USE_DOMAIN_NAMES]
+    assert fast_ok(values) == [False] * len(values)
+    assert all(address_error(v) for v in values)

@@ -52,6 +52,7 @@ import os
 import re
 import socket
 from collections.abc import Iterable
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -222,22 +223,22 @@ def batch_domains(batches: Iterable[BatchFile]) -> dict[str, DomainUse]:
         rows, addresses = bf.rows, bf.addresses  # None for a file that is unreadable or has no rows
         if rows is None or addresses is None:
             continue
-        found: dict[str, list[int]] = {}  # domain -> [count, first row, first line]
-        for row, line, address in zip(rows.row, rows.line, addresses, strict=True):
-            _, at, written = address.rpartition("@")
-            if not at:
+        written = [a.rpartition("@")[2] if "@" in a else None for a in addresses]
+        first = dict(zip(reversed(written), range(len(written) - 1, -1, -1), strict=True))  # spelling -> its first index
+        found: dict[str, list[int]] = {}  # domain -> [count, first index]
+        for spelling, n in Counter(written).items():  # in first-seen order
+            if spelling is None:
                 continue
-            if written not in normalized:
-                normalized[written] = normalize_domain(written)
-            domain = normalized[written]
+            if spelling not in normalized:
+                normalized[spelling] = normalize_domain(spelling)
+            domain = normalized[spelling]
             if domain is None:
                 continue
-            if domain in found:
-                found[domain][0] += 1
-            else:
-                found[domain] = [1, row, line]
-        for domain, (n, row, line) in found.items():
-            out.setdefault(domain, DomainUse(domain)).files[bf.path] = (n, row, line)
+            use = found.setdefault(domain, [0, first[spelling]])
+            use[0] += n
+            use[1] = min(use[1], first[spelling])
+        for domain, (n, i) in sorted(found.items(), key=lambda item: item[1][1]):
+            out.setdefault(domain, DomainUse(domain)).files[bf.path] = (n, rows.row[i], rows.line[i])
     return out
 
 
