@@ -468,26 +468,18 @@ def _read_records(bf: BatchFile, body: str, start_line: int) -> list[Record]:
     A record with an unquoted field over the reader's limit is skipped and
     reading goes on (its line ends it); a quoting error stops the reading, as it
     stops the service's reader: the records after it are unknown."""
-    if '"' not in body:  # no quoted field, so one record per physical line
-        lines = _LINE_BREAK_RE.split(body)
-        if lines[-1] == "":
-            lines.pop()  # the last line break ends the last record, it starts none
-        if max(map(len, lines), default=0) <= csv.field_size_limit():
-            # what the csv reader reads, at the cost of a split: the fields between the delimiters
-            rows = list(map(methodcaller("split", bf.delimiter), lines))
-            if "" in lines:  # an empty line is a record without fields
-                rows = [r if r != [""] else [] for r in rows]
-            numbers = range(start_line, start_line + len(rows))
-            # tuple.__new__ on the zipped fields: the Records without a Python call each
-            return list(map(tuple.__new__, repeat(Record), zip(numbers, numbers, rows, strict=True)))
-        try:
-            rows = list(csv.reader(io.StringIO(body, newline=""), delimiter=bf.delimiter, strict=True))
-        except csv.Error:
-            pass  # a field over the reader's limit: read again, record by record
-        else:
-            numbers = range(start_line, start_line + len(rows))
-            # tuple.__new__ on the zipped fields: the Records without a Python call each
-            return list(map(tuple.__new__, repeat(Record), zip(numbers, numbers, rows, strict=True)))
+    physical = _LINE_BREAK_RE.split(body) if '"' not in body else []
+    if physical and max(map(len, physical)) <= csv.field_size_limit():
+        # No quoted field and no line over the reader's limit: one record per physical line, its
+        # fields what the csv reader reads, at the cost of a split (a property test holds it so).
+        if physical[-1] == "":
+            physical.pop()  # the last line break ends the last record, it starts none
+        rows = list(map(methodcaller("split", bf.delimiter), physical))
+        if "" in physical:  # an empty line is a record without fields
+            rows = [r if r != [""] else [] for r in rows]
+        numbers = range(start_line, start_line + len(rows))
+        # tuple.__new__ on the zipped fields: the Records without a Python call each
+        return list(map(tuple.__new__, repeat(Record), zip(numbers, numbers, rows, strict=True)))
     last = [""]  # the physical line the reader read last
 
     def lines() -> Iterator[str]:
