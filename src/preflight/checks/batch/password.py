@@ -108,7 +108,7 @@ def password_complexity(rows: MailboxRows):
     """
     pw = rows.column(_PW)
     lengths = list(map(len, pw))
-    if max(lengths) > MAX_LENGTH:
+    if max(lengths, default=0) > MAX_LENGTH:
         for row, line in rows.where([n > MAX_LENGTH for n in lengths]):
             yield Problem(f"row {row}: the Password is longer than {MAX_LENGTH} characters", row=row, line=line,
                           column=_PW, fix=f"Use at most {MAX_LENGTH} characters.")
