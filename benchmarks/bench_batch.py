@@ -101,7 +101,7 @@ def cold_start(runs: int, path: Path) -> None:
     if frictionless:
         commands["frictionless validate batch.csv"] = ([frictionless, "validate", path.name], path.parent)
     got = interleaved(runs, commands)
-    print(f"1. cold start, 2,000-row batch, medians of {runs} interleaved runs (peak = maximum resident set):")
+    print(f"cold start, 2,000-row batch, medians of {runs} interleaved runs (peak = maximum resident set):")
     show(got)
     ours = got["python -m preflight batch.csv"]
     if frictionless:
@@ -119,7 +119,7 @@ def throughput(runs: int, rows_per_file: int) -> None:
     from preflight.sources.batch_csv import parse_batch
 
     files = 100_000 // rows_per_file
-    print(f"2. throughput, every batch-CSV check in-process, best of {runs}:")
+    print(f"throughput, every batch-CSV check in-process, best of {runs}:")
     cases = {
         f"{rows_per_file:,} rows, 1 file": [batch_text(rows_per_file).encode()],
         f"{files * rows_per_file:,} rows, {files} files": [
@@ -161,7 +161,7 @@ def precommit(runs: int, path: Path, rows_per_file: int, repo: Path) -> None:
     for cmd in (["git", "init", "-q"], ["git", "add", "-A"], [*git, "commit", "-q", "-m", "batches"]):
         subprocess.run(cmd, cwd=repo, check=True)
     commands: dict[str, tuple[list[str], Path | None]] = {
-        "single file (1.)": single_file(path),
+        "single file (as above)": single_file(path),
         "hook's command, 50 files": ([sys.executable, "-m", "preflight", *names], repo),
     }
     tool = shutil.which("pre-commit")
@@ -170,10 +170,10 @@ def precommit(runs: int, path: Path, rows_per_file: int, repo: Path) -> None:
         commands["pre-commit run --all-files"] = ([tool, "run", "--all-files", "preflight"], repo)
         commands["pre-commit, a hook doing nothing"] = ([tool, "run", "--all-files", "nothing"], repo)
     got = interleaved(runs, commands)
-    print(f"3. pre-commit, 50 committed batch files of {rows_per_file:,} rows ({50 * rows_per_file:,} rows; "
+    print(f"pre-commit, 50 committed batch files of {rows_per_file:,} rows ({50 * rows_per_file:,} rows; "
           f"batch_folder), medians of {runs} interleaved runs:")
     show(got)
-    hook, single = got["hook's command, 50 files"], got["single file (1.)"]
+    hook, single = got["hook's command, 50 files"], got["single file (as above)"]
     print(f"   ratio to the single-file cold start {hook[0] / single[0]:6.2f} wall {hook[1] / single[1]:6.2f} CPU"
           "   (goal <= 1.5)")
     if tool:
