@@ -11,15 +11,15 @@ Issue 14's goals, each against a baseline measured in the same run:
    Goal: >= 200,000 rows/s.
 3. Pre-commit: the hook's command (``preflight`` and every file, as
    ``pre-commit run --all-files`` runs it) in a git repository of 50 committed
-   batch files named by ``batch_folder``, against the single-file cold start
-   of 1. Goal: ratio <= 1.5. With ``pre-commit`` installed, the real
-   ``pre-commit run --all-files`` is timed too, beside a hook that does nothing
-   (pre-commit's own cost).
+   batch files named by ``batch_folder`` (of 2,000 rows, then of 200 rows),
+   against the single-file cold start of 1., interleaved. Goal: ratio <= 1.5.
+   With ``pre-commit`` installed, the real ``pre-commit run --all-files`` is
+   timed too, beside a hook that does nothing (pre-commit's own cost).
 
-The machine may be shared: wall times are medians (best for in-process runs)
-and the CPU time of in-process runs is shown beside them.
+The machine may be shared: commands show median wall and CPU time (user and
+system), in-process runs their best wall and CPU time.
 
-Run: ``python benchmarks/bench_batch.py [--runs N] [--rows-per-file N]`` (from a source
+Run: ``python benchmarks/bench_batch.py [--runs N] [--rows-per-file N,N]`` (from a source
 tree, with ``PYTHONPATH`` an absolute path: the commands run in temporary folders).
 """
 
