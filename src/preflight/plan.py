@@ -200,13 +200,9 @@ def _read_list(path: str | os.PathLike[str]) -> list[str]:
     """Addresses from a file: one per line, or a CSV with an EmailAddress column."""
     from .sources.batch_csv import read_batch
 
-    bf = read_batch(path)
-    try:
-        frame = bf.frame
-    except (Missing, SourceError):
-        frame = None
-    if frame is not None and "EmailAddress" in frame.columns:
-        return [a.strip() for a in frame["EmailAddress"] if a.strip()]
+    addresses = read_batch(path).addresses
+    if addresses is not None:
+        return [a for a in addresses if a]
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:

@@ -13,10 +13,10 @@ supplies them. Built-in names:
 ``reference``
     batch files already committed (``batch_folder`` in config), compared with
     but not checked themselves (possibly none).
-``batch``, ``raw``, ``text``, ``records``, ``header``, ``frame``, ``addresses``, ``address_keys``
+``batch``, ``raw``, ``text``, ``records``, ``header``, ``rows``, ``addresses``, ``address_keys``, ``frame``
     one batch file and its successive layers (bytes, decoded text, CSV records,
-    header, rows as a pandas frame, the EmailAddress values stripped, and
-    normalized for comparison). A check
+    header, mailbox rows in plain lists, the EmailAddress values stripped, and
+    normalized for comparison; the rows as a pandas frame, which imports pandas). A check
     that asks for one of these runs once per batch file.
 
 Any other name is a *provider*: a function registered with :func:`provider`
@@ -47,7 +47,7 @@ from typing import Any, Callable, Iterable, Iterator
 from .model import Severity
 
 #: Names the runner supplies per batch file.
-FILE_DATA = frozenset({"batch", "raw", "text", "records", "header", "frame", "addresses", "address_keys"})
+FILE_DATA = frozenset({"batch", "raw", "text", "records", "header", "rows", "frame", "addresses", "address_keys"})
 #: Names the runner supplies once per run.
 RUN_DATA = frozenset({"config", "batches", "reference"})
 

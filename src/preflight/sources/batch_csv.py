@@ -10,17 +10,22 @@ Layers (each ``None`` with a reason in ``BatchFile.missing`` when it cannot be b
 ``records``  :class:`Record` list from the stdlib ``csv`` reader, header included,
              with spreadsheet row numbers and physical start lines.
 ``header``   the header's column names, surrounding whitespace removed.
-``frame``    a pandas frame of the mailbox rows whose field count matches the
-             header: ``row``, ``line`` and one string column per known column
-             (``EmailAddress``, ``Password``, ``ForceChangePassword``), see
-             :class:`BatchRows`.
-``addresses`` the frame's EmailAddress values without surrounding white space.
+``rows``     the mailbox rows whose field count matches the header, column-wise
+             in plain lists (:class:`MailboxRows`): ``row``, ``line`` and one
+             column per known column (``EmailAddress``, ``Password``,
+             ``ForceChangePassword``).
+``addresses`` the EmailAddress values without surrounding white space (``rows``' order).
 ``address_keys`` the same, in the form two addresses are compared in (IDNA
              domain, lower case; see :func:`address_key`).
+``frame``    ``rows`` as a pandas frame (:meth:`MailboxRows.frame`, schema
+             :class:`preflight.sources.schemas.BatchRows`), built on first use
+             for the paths that join the rows with large data (directory, DNS).
 
 The stdlib ``csv`` module is used for the raw records (not pandas' reader) because
 the structural checks need each record's physical line and its true field
-count, which pandas' parser normalizes away.
+count, which pandas' parser normalizes away. A batch has at most 2,000 rows, so
+the batch checks run on plain lists: the batch-only run (the pre-commit hook)
+never imports pandas, numpy or pyarrow.
 """
 
 from __future__ import annotations
@@ -31,9 +36,11 @@ import csv
 import io
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import compress, repeat
+from operator import itemgetter, methodcaller
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..registry import Missing, SourceError
@@ -105,6 +112,57 @@ class ParseProblem(NamedTuple):
         return self.kind != "too-long"
 
 
+@dataclass(frozen=True)
+class MailboxRows:
+    """The mailbox rows of a batch, column-wise: ``row[i]`` (spreadsheet row),
+    ``line[i]`` (physical line the record starts on) and ``columns[name][i]``
+    (the text as written; an empty field is ``""``) describe one row. Only the
+    known columns the header has are in ``columns``."""
+
+    row: list[int]
+    line: list[int]
+    columns: dict[str, list[str]]
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+    def column(self, name: str) -> list[str]:
+        """The values of column ``name``.
+
+        Raises:
+            Missing: the file has no such column.
+        """
+        values = self.columns.get(name)
+        if values is None:
+            raise Missing(f"the file has no {name} column")
+        return values
+
+    def where(self, flags: Iterable[object]) -> Iterator[tuple[int, int]]:
+        """(row, line) of the rows whose flag (in row order) is true; in C, not a Python step per row."""
+        return compress(zip(self.row, self.line, strict=True), flags)
+
+    def having(self, values: list[Any], wanted: set[Any]) -> Iterator[tuple[int, int, Any]]:
+        """(row, line, value) of the rows whose value (``values[i]`` for row ``i``) is in ``wanted``."""
+        if wanted.isdisjoint(values):
+            return iter(())
+        return compress(zip(self.row, self.line, values, strict=True), map(wanted.__contains__, values))
+
+    def frame(self) -> pd.DataFrame:
+        """The rows as a pandas frame following :class:`preflight.sources.schemas.BatchRows`
+        (``row`` and ``line`` int64, one ``string`` column per known column)."""
+        import pandas as pd
+
+        data: dict[str, Any] = {
+            "row": pd.array(self.row, dtype="int64"),
+            "line": pd.array(self.line, dtype="int64"),
+        }
+        for name, values in self.columns.items():
+            data[name] = pd.array(values, dtype="string")
+        # The frame follows schemas.BatchRows by construction; the test suite
+        # validates it there (validating here would import pandera on every run).
+        return pd.DataFrame(data)
+
+
 @dataclass
 class BatchFile:
     """A batch file in its normalized layers (see the module doc).
@@ -148,7 +206,8 @@ class BatchFile:
     @cached_property
     def mailbox_records(self) -> list[Record]:
         """Records after the header that are not blank (see :func:`is_blank`)."""
-        return [r for r in self.data_records if "".join(r.fields).strip()]  # is_blank, inlined: once per row
+        records = self.data_records  # not is_blank(r), in C: once per row
+        return list(compress(records, map(str.strip, map("".join, map(itemgetter(2), records)))))
 
     def column_index(self) -> dict[str, int]:
         """Known column name -> field index (first occurrence, case-insensitive)."""
@@ -170,42 +229,46 @@ class BatchFile:
             raise SourceError(self.errors["raw"])
         if name == "batch":
             return self
-        if name == "frame":
-            value = self.frame
-        else:
-            value = getattr(self, name)
+        value = getattr(self, name)
         if value is None:
-            raise Missing(self.missing.get(name) or self.missing.get("frame") or f"no {name}")
+            raise Missing(self.missing.get(name) or self.missing.get("rows") or f"no {name}")
         return value
+
+    @cached_property
+    def rows(self) -> MailboxRows | None:
+        """The mailbox rows (see :class:`MailboxRows`), or ``None`` with the reason in ``missing``."""
+        if "rows" in self.missing:
+            return None
+        rows = build_rows(self)
+        if rows is None:
+            self.missing["rows"] = "no mailbox rows"
+        return rows
 
     @property
     def frame(self) -> pd.DataFrame | None:
-        if self._frame is None and "frame" not in self.missing:
-            self._frame = build_frame(self)
-            if self._frame is None:
-                self.missing.setdefault("frame", "no mailbox rows")
+        """``rows`` as a pandas frame, built on first use (imports pandas)."""
+        if self._frame is None and self.rows is not None:
+            self._frame = self.rows.frame()
         return self._frame
 
     @cached_property
-    def addresses(self) -> pd.Series | None:
-        """The EmailAddress values without surrounding white space (``frame``'s index), made once
+    def addresses(self) -> list[str] | None:
+        """The EmailAddress values without surrounding white space (``rows``' order), made once
         for every check that reads them."""
-        frame = self.frame
-        return None if frame is None else frame["EmailAddress"].str.strip()
+        rows = self.rows
+        return None if rows is None else list(map(str.strip, rows.columns["EmailAddress"]))
 
     @cached_property
-    def address_keys(self) -> pd.Series | None:
+    def address_keys(self) -> list[str] | None:
         """The form in which two EmailAddress values are the same mailbox address
-        (``addresses``' index): see :func:`address_key`. Only the non-ASCII values
-        need more than lower-casing, so the cost stays one vectorized pass."""
+        (``addresses``' order): see :func:`address_key`. Only the non-ASCII values
+        need more than lower-casing."""
         addresses = self.addresses
         if addresses is None:
             return None
-        keys = addresses.str.lower()
-        idn = ~keys.str.isascii()
-        if idn.any():
-            keys[idn] = [address_key(v) for v in addresses[idn]]
-        return keys
+        if "".join(addresses).isascii():
+            return list(map(str.lower, addresses))
+        return [v.lower() if v.isascii() else address_key(v) for v in addresses]
 
     def passwords(self) -> set[str]:
         """Every non-empty Password value, so the runner can keep them out of any
@@ -213,7 +276,13 @@ class BatchFile:
         idx = self.column_index().get("Password")
         if idx is None:
             return set()
-        return {r.fields[idx] for r in self.data_records if len(r.fields) > idx and r.fields[idx]}
+        fields = list(map(itemgetter(2), self.data_records))
+        try:
+            found = set(map(itemgetter(idx), fields))
+        except IndexError:  # a short record
+            found = {f[idx] for f in fields if len(f) > idx}
+        found.discard("")
+        return found
 
 
 def address_key(value: str) -> str:
@@ -266,7 +335,7 @@ def parse_batch(data: bytes, path: str = "<memory>") -> BatchFile:
         bf.text = None
         bf.missing["text"] = "the file is empty (PF100)"
     if bf.text is None:
-        for layer in ("records", "header", "frame"):
+        for layer in ("records", "header", "rows"):
             bf.missing[layer] = bf.missing["text"]
         return bf
     _parse(bf, bf.text)
@@ -382,14 +451,14 @@ def _parse(bf: BatchFile, text: str) -> None:
     records = _read_records(bf, body, start_line)
     if not records or not any(f.strip() for f in records[0].fields):
         reason = "the file has no header line" if records else "the file has no records"
-        bf.missing.update(records=reason, header=reason, frame=reason)
+        bf.missing.update(records=reason, header=reason, rows=reason)
         if records:
             bf.records = records
             bf.missing.pop("records")
         return
     bf.records = records
     if "EmailAddress" not in bf.column_index():
-        bf.missing["frame"] = "the header has no EmailAddress column (PF111)"
+        bf.missing["rows"] = "the header has no EmailAddress column (PF111)"
 
 
 def _read_records(bf: BatchFile, body: str, start_line: int) -> list[Record]:
@@ -399,14 +468,18 @@ def _read_records(bf: BatchFile, body: str, start_line: int) -> list[Record]:
     A record with an unquoted field over the reader's limit is skipped and
     reading goes on (its line ends it); a quoting error stops the reading, as it
     stops the service's reader: the records after it are unknown."""
-    if '"' not in body:  # no quoted field, so one record per physical line
-        try:
-            rows = list(csv.reader(io.StringIO(body, newline=""), delimiter=bf.delimiter, strict=True))
-        except csv.Error:
-            pass  # a field over the reader's limit: read again, record by record
-        else:
-            numbers = range(start_line, start_line + len(rows))
-            return list(map(Record, numbers, numbers, rows))
+    physical = _LINE_BREAK_RE.split(body) if '"' not in body else []
+    if physical and max(map(len, physical)) <= csv.field_size_limit():
+        # No quoted field and no line over the reader's limit: one record per physical line, its
+        # fields what the csv reader reads, at the cost of a split (a property test holds it so).
+        if physical[-1] == "":
+            physical.pop()  # the last line break ends the last record, it starts none
+        rows = list(map(methodcaller("split", bf.delimiter), physical))
+        if "" in physical:  # an empty line is a record without fields
+            rows = [r if r != [""] else [] for r in rows]
+        numbers = range(start_line, start_line + len(rows))
+        # tuple.__new__ on the zipped fields: the Records without a Python call each
+        return list(map(tuple.__new__, repeat(Record), zip(numbers, numbers, rows, strict=True)))
     last = [""]  # the physical line the reader read last
 
     def lines() -> Iterator[str]:
@@ -443,29 +516,18 @@ def is_blank(record: Record) -> bool:
     return not "".join(record.fields).strip()
 
 
-def build_frame(bf: BatchFile) -> pd.DataFrame | None:
-    """The mailbox rows as a frame (see :class:`BatchRows`), or ``None`` when
-    no record has the header's field count."""
-    import pandas as pd
-
+def build_rows(bf: BatchFile) -> MailboxRows | None:
+    """The mailbox rows (see :class:`MailboxRows`), or ``None`` when no record
+    has the header's field count."""
     width = len(bf.records[0].fields) if bf.records else 0
-    cols = bf.column_index()
-    keep = [r for r in bf.mailbox_records if len(r.fields) == width]
+    keep = bf.mailbox_records
+    if set(map(len, map(itemgetter(2), keep))) != {width}:
+        keep = [r for r in keep if len(r.fields) == width]
     if not keep:
         return None
-    fields = list(zip(*(r.fields for r in keep)))  # column-wise
-    data: dict[str, Any] = {
-        "row": pd.array([r.row for r in keep], dtype="int64"),
-        "line": pd.array([r.line for r in keep], dtype="int64"),
-    }
-    for name, i in cols.items():
-        data[name] = pd.array(fields[i], dtype="string")
-    # The frame follows schemas.BatchRows by construction; the test suite
-    # validates it there (validating here would import pandera on every run).
-    return pd.DataFrame(data)
-
-
-_LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
+    fields = list(map(itemgetter(2), keep))
+    columns = {name: list(map(itemgetter(i), fields)) for name, i in bf.column_index().items()}
+    return MailboxRows(list(map(itemgetter(0), keep)), list(map(itemgetter(1), keep)), columns)
 
 
 def lone_cr_lines(text: str) -> list[int]:

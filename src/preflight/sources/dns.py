@@ -52,14 +52,13 @@ import os
 import re
 import socket
 from collections.abc import Iterable
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from ..registry import SourceError
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from .batch_csv import BatchFile
 
 OK, NXDOMAIN, NOANSWER, ERROR = "ok", "nxdomain", "noanswer", "error"
@@ -214,32 +213,32 @@ class MailDomains(dict[str, DomainUse]):
         return {"kind": "batch-rows", "key": "domains", "rows": rows}
 
 
-def domains_of(values: pd.Series) -> pd.Series:
-    """Normalized domains of a Series of addresses (``None`` where there is none).
-
-    Vectorized for the ASCII values; each distinct non-ASCII domain goes
-    through :func:`normalize_domain` once.
-    """
-    raw = values.astype("string").str.strip()
-    has_at = raw.str.contains("@", regex=False).fillna(False).astype(bool)
-    dom = raw.where(has_at).str.rpartition("@")[2]
-    uniq = {d: normalize_domain(d) for d in dom.dropna().unique()}
-    return dom.map(uniq, na_action="ignore")
-
-
 def batch_domains(batches: Iterable[BatchFile]) -> dict[str, DomainUse]:
-    """The distinct EmailAddress domains of the batch files, in first-seen order."""
+    """The distinct EmailAddress domains of the batch files (see :func:`normalize_domain`;
+    addresses without one are left out), in first-seen order. Each distinct domain
+    spelling is normalized once."""
     out: dict[str, DomainUse] = {}
+    normalized: dict[str, str | None] = {}
     for bf in batches:
-        frame = bf.frame  # None for a file that is unreadable or has no rows: its own checks say why
-        if frame is None or "EmailAddress" not in frame.columns or frame.empty:
+        rows, addresses = bf.rows, bf.addresses  # None for a file that is unreadable or has no rows
+        if rows is None or addresses is None:
             continue
-        doms = domains_of(frame["EmailAddress"])
-        keep = doms.notna()
-        sub = frame.loc[keep, ["row", "line"]].assign(domain=doms[keep])
-        for domain, group in sub.groupby("domain", sort=False):
-            use = out.setdefault(str(domain), DomainUse(str(domain)))
-            use.files[bf.path] = (len(group), int(group["row"].iloc[0]), int(group["line"].iloc[0]))
+        written = [a.rpartition("@")[2] if "@" in a else None for a in addresses]
+        first = dict(zip(reversed(written), range(len(written) - 1, -1, -1), strict=True))  # spelling -> its first index
+        found: dict[str, list[int]] = {}  # domain -> [count, first index]
+        for spelling, n in Counter(written).items():  # in first-seen order
+            if spelling is None:
+                continue
+            if spelling not in normalized:
+                normalized[spelling] = normalize_domain(spelling)
+            domain = normalized[spelling]
+            if domain is None:
+                continue
+            use = found.setdefault(domain, [0, first[spelling]])
+            use[0] += n
+            use[1] = min(use[1], first[spelling])
+        for domain, (n, i) in sorted(found.items(), key=lambda item: item[1][1]):
+            out.setdefault(domain, DomainUse(domain)).files[bf.path] = (n, rows.row[i], rows.line[i])
     return out
 
 

@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
+import operator
 import re
 from functools import lru_cache
+from itertools import compress
 from typing import TYPE_CHECKING
 
 from ...registry import Problem, check
 
 if TYPE_CHECKING:
-    import pandas as pd
-
-    from ...sources.batch_csv import BatchFile
+    from ...sources.batch_csv import BatchFile, MailboxRows
 
 _COL = "EmailAddress"
 # A strict subset of what email-validator accepts: a dot-atom local part of at
 # most 64 characters, LDH labels with no "--" (so no IDNA), an alphabetic TLD
 # that is not a special-use name, 254 characters at most. Values matching it
 # skip the slower library call; a property test proves the subset property.
+# The special-use names are the DNS source's, a superset of email-validator's
+# SPECIAL_USE_DOMAIN_NAMES (a test holds it so): a batch whose addresses all
+# match never loads the library (its import costs more than the checks).
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
 
 
 @lru_cache(maxsize=1)
 def _fast_re() -> re.Pattern[str]:
-    from email_validator import SPECIAL_USE_DOMAIN_NAMES
+    from ...sources.dns import SPECIAL_USE_TLDS
 
-    not_special = "".join(rf"(?<!\.{re.escape(n)})" for n in SPECIAL_USE_DOMAIN_NAMES)
+    not_special = "".join(rf"(?<!\.{re.escape(n)})" for n in sorted(SPECIAL_USE_TLDS))
     return re.compile(
         r"^(?=[^\n]{1,254}$)(?=[^@\n]{1,64}@)(?![^\n]*@[^\n]*--)"
         rf"{_ATEXT}+(?:\.{_ATEXT}+)*"
@@ -35,16 +38,14 @@ def _fast_re() -> re.Pattern[str]:
     )
 
 
-def fast_ok(values: pd.Series) -> pd.Series:
+def fast_ok(values: list[str]) -> list[bool]:
     """For each value, True when it is surely valid (see ``_fast_re``); the
     others go through :func:`address_error`. One regex pass over the joined
     values, so the cost per row is the regex engine's, not Python's."""
-    import pandas as pd
-
-    joined = "\n".join(values.tolist())
+    joined = "\n".join(values)
     if joined.count("\n") != len(values) - 1:  # a value spans lines: no fast path
-        return pd.Series(False, index=values.index)
-    return pd.Series([not rest for rest in _fast_re().sub("", joined).split("\n")], index=values.index)
+        return [False] * len(values)
+    return list(map(operator.not_, _fast_re().sub("", joined).split("\n")))
 
 
 #: RFC 5321 section 4.5.3.1.1: the local part is at most 64 octets.
@@ -77,7 +78,7 @@ def address_error(value: str) -> str | None:
 
 
 @check("PF130", "email-missing", severity="error")
-def email_missing(frame: pd.DataFrame, addresses: pd.Series):
+def email_missing(rows: MailboxRows, addresses: list[str]):
     """A row has no EmailAddress value.
 
     Why: every row of a migration batch names the mailbox to migrate by its
@@ -90,14 +91,13 @@ def email_missing(frame: pd.DataFrame, addresses: pd.Series):
     Okay: EmailAddress,Password\\nann@contoso.com,Pa55word!x
     PF130: EmailAddress,Password\\n,Pa55word!x
     """
-    empty = frame[addresses == ""]
-    for row, line in zip(empty["row"], empty["line"]):
-        yield Problem(f"row {row} has no EmailAddress", row=int(row), line=int(line), column=_COL,
+    for row, line, _ in rows.having(addresses, {""}):
+        yield Problem(f"row {row} has no EmailAddress", row=row, line=line, column=_COL,
                       fix="Fill in the mailbox's primary SMTP address, or delete the row.")
 
 
 @check("PF131", "email-syntax", severity="error")
-def email_syntax(frame: pd.DataFrame, addresses: pd.Series):
+def email_syntax(rows: MailboxRows, addresses: list[str]):
     """An EmailAddress value is not a valid email address.
 
     Why: the service resolves each row to an on-premises mailbox by its
@@ -122,17 +122,15 @@ def email_syntax(frame: pd.DataFrame, addresses: pd.Series):
     Okay: EmailAddress\\naaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@contoso.com
     PF131: EmailAddress\\naaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@contoso.com
     """
-    values = addresses
-    slow = (values != "") & ~fast_ok(values)
-    for row, line, value in zip(frame["row"][slow], frame["line"][slow], values[slow]):
-        err = address_error(value)
+    for row, line, value in compress(zip(rows.row, rows.line, addresses, strict=True), map(operator.not_, fast_ok(addresses))):
+        err = address_error(value) if value else None
         if err:
-            yield Problem(f"row {row}: {value!r} is not a valid email address: {err}", row=int(row), line=int(line),
+            yield Problem(f"row {row}: {value!r} is not a valid email address: {err}", row=row, line=line,
                           column=_COL, value=value, fix="Use the mailbox's primary SMTP address.")
 
 
 @check("PF132", "email-whitespace", severity="warning")
-def email_whitespace(frame: pd.DataFrame, addresses: pd.Series):
+def email_whitespace(rows: MailboxRows, addresses: list[str]):
     """An EmailAddress value has white space before or after it.
 
     Why: `" ann@contoso.com"` is not the same string as the mailbox's address;
@@ -145,15 +143,17 @@ def email_whitespace(frame: pd.DataFrame, addresses: pd.Series):
     Okay: EmailAddress,ForceChangePassword\\nann@contoso.com,False
     PF132: EmailAddress\\n ann@contoso.com
     """
-    raw = frame[_COL]
-    bad = frame[(raw != addresses) & (addresses != "")]
-    for row, line, value in zip(bad["row"], bad["line"], bad[_COL]):
-        yield Problem(f"row {row}: the address has white space around it", row=int(row), line=int(line), column=_COL,
+    if rows.columns[_COL] == addresses:
+        return
+    for row, line, value, stripped in zip(rows.row, rows.line, rows.columns[_COL], addresses, strict=True):
+        if value == stripped or not stripped:
+            continue
+        yield Problem(f"row {row}: the address has white space around it", row=row, line=line, column=_COL,
                       value=value, suggested_value=value.strip(), fix="Remove the spaces.")
 
 
 @check("PF133", "email-non-ascii", severity="error")
-def email_non_ascii(frame: pd.DataFrame, addresses: pd.Series):
+def email_non_ascii(rows: MailboxRows, addresses: list[str]):
     """The local part of an EmailAddress (before the @) has non-ASCII characters.
 
     Why: Exchange 2003 and 2007 do not support SMTPUTF8; their mailboxes have
@@ -167,18 +167,17 @@ def email_non_ascii(frame: pd.DataFrame, addresses: pd.Series):
     Okay: EmailAddress\\nrene@contoso.com
     PF133: EmailAddress\\nrené@contoso.com
     """
-    values = addresses[~addresses.str.isascii()]
-    if values.empty:
+    if "".join(addresses).isascii():
         return
-    bad = ~values.str.rpartition("@")[0].str.isascii()
-    rows = frame.loc[bad[bad].index]
-    for row, line, value in zip(rows["row"], rows["line"], values[bad]):
-        yield Problem(f"row {row}: {value!r} has non-ASCII characters before the @", row=int(row), line=int(line),
+    for row, line, value in zip(rows.row, rows.line, addresses, strict=True):
+        if value.isascii() or value.rpartition("@")[0].isascii():
+            continue
+        yield Problem(f"row {row}: {value!r} has non-ASCII characters before the @", row=row, line=line,
                       column=_COL, value=value, fix="Use the mailbox's primary SMTP address (ASCII only).")
 
 
 @check("PF134", "email-duplicate", severity="error")
-def email_duplicate(frame: pd.DataFrame, address_keys: pd.Series):
+def email_duplicate(rows: MailboxRows, address_keys: list[str]):
     """The same EmailAddress is on two rows of one file.
 
     Addresses are compared case-insensitively, with internationalized domain
@@ -199,32 +198,21 @@ def email_duplicate(frame: pd.DataFrame, address_keys: pd.Series):
     PF134: EmailAddress\\nann@bücher.example\\nann@xn--bcher-kva.example
     PF134: EmailAddress\\nann@Bücher.example\\nANN@BÜCHER.EXAMPLE
     """
-    key = address_keys
-    dup = key.duplicated(keep=False) & (key != "")
-    if not dup.any():
+    if len(set(address_keys)) == len(address_keys):
         return
     first: dict[str, tuple[int, int, str]] = {}
-    for row, line, k, raw in zip(frame["row"][dup], frame["line"][dup], key[dup], frame[_COL][dup], strict=True):
+    for row, line, k, raw in zip(rows.row, rows.line, address_keys, rows.columns[_COL], strict=True):
+        if not k:
+            continue
         value = raw.strip()
         if k not in first:
-            first[k] = (int(row), int(line), value)
+            first[k] = (row, line, value)
             continue
         frow, fline, fvalue = first[k]
         written = f" (written {fvalue!r} there)" if fvalue.lower() != value.lower() else ""
-        yield Problem(f"row {row} repeats the address {value!r} of row {frow}{written}", row=int(row), line=int(line),
+        yield Problem(f"row {row} repeats the address {value!r} of row {frow}{written}", row=row, line=line,
                       column=_COL, value=value, fix=f"Delete row {row} (or row {frow}).",
                       related=({"row": frow, "line": fline},))
-
-
-def _addresses(bf: BatchFile) -> pd.DataFrame | None:
-    frame = bf.frame
-    if frame is None:
-        return None
-    out = frame[["row", "line"]].copy()
-    out["key"] = bf.address_keys
-    out["value"] = bf.addresses
-    out["path"] = bf.path
-    return out[out["key"] != ""]
 
 
 @check("PF135", "email-in-other-batch", severity="error")
@@ -241,28 +229,42 @@ def email_in_other_batch(batches: list[BatchFile], reference: list[BatchFile]):
 
     Source: Microsoft Learn, "Perform a staged migration" (each mailbox in one batch).
     """
-    import pandas as pd
-
     if len(batches) + len(reference) < 2:  # one file: nothing to compare it with
         return
-    parts = [a for a in (_addresses(b) for b in (*batches, *reference)) if a is not None and len(a)]
     checked = {b.path for b in batches}
-    if len(parts) < 2:
+    files = [(bf.path, bf.rows, bf.address_keys, bf.addresses) for bf in (*batches, *reference)]
+    # The keys in two files or more, by set operations (most keys are in one file only) ...
+    seen: set[str] = set()
+    shared: set[str] = set()
+    for _, _, keys, _ in files:
+        unique = set(keys or ())
+        shared |= unique & seen
+        seen |= unique
+    shared.discard("")
+    if not shared:
         return
-    allrows = pd.concat(parts, ignore_index=True)
-    # One entry per (file, address): duplicates within a file are PF134's.
-    allrows = allrows.drop_duplicates(["path", "key"])
-    dup = allrows[allrows["key"].duplicated(keep=False)]
-    for _key, group in dup.groupby("key", sort=False):
-        first = group.iloc[0]
-        for _, other in group.iloc[1:].iterrows():
-            here, there = (other, first) if other["path"] in checked else (first, other)
-            if here["path"] not in checked:
+    # ... and for those, (row, line, value) of the first row of each file that has the key
+    # (duplicates within a file are PF134's), keys in the order first seen.
+    where: dict[str, dict[str, tuple[int, int, str]]] = {}
+    for path, rows, keys, values in files:
+        if rows is None or keys is None or values is None:
+            continue
+        for row, line, key, value in zip(rows.row, rows.line, keys, values, strict=True):
+            if key in shared:
+                where.setdefault(key, {}).setdefault(path, (row, line, value))
+    for by_file in where.values():
+        if len(by_file) < 2:
+            continue
+        (fpath, first), *others = by_file.items()
+        for opath, other in others:
+            (here_path, here), (there_path, there) = ((opath, other), (fpath, first)) if opath in checked else \
+                ((fpath, first), (opath, other))
+            if here_path not in checked:
                 continue
-            written = f" as {there['value']!r}" if there["value"].lower() != here["value"].lower() else ""
+            written = f" as {there[2]!r}" if there[2].lower() != here[2].lower() else ""
             yield Problem(
-                f"{here['value']!r} is also in {there['path']} (row {there['row']}){written}",
-                path=here["path"], row=int(here["row"]), line=int(here["line"]), column=_COL, value=here["value"],
+                f"{here[2]!r} is also in {there_path} (row {there[0]}){written}",
+                path=here_path, row=here[0], line=here[1], column=_COL, value=here[2],
                 fix="Keep the mailbox in one batch only.",
-                related=({"path": there["path"], "row": int(there["row"]), "line": int(there["line"])},),
+                related=({"path": there_path, "row": there[0], "line": there[1]},),
             )

@@ -6,59 +6,52 @@ ever contains one; findings name the row only.
 
 from __future__ import annotations
 
+import operator
+import re
+from itertools import combinations
 from typing import TYPE_CHECKING
 
 from ...registry import Missing, Problem, check
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from ...config import Config
+    from ...sources.batch_csv import MailboxRows
 
 _PW = "Password"
 _FCP = "ForceChangePassword"
 MIN_LENGTH = 8
 MAX_LENGTH = 256
 _CLASSES = ("lower-case letters", "upper-case letters", "digits", "symbols")
+# The four classes: ASCII lower-case, ASCII upper-case, ASCII digits, every other character.
+_CLASS_RES = tuple(re.compile(c) for c in ("[a-z]", "[A-Z]", "[0-9]", "[^a-zA-Z0-9]"))
+# A line (a value) that uses three of the four classes: a lookahead per class (within
+# the line), for each set of three.
+_LOOK = (r"(?=[^\n]*[a-z])", r"(?=[^\n]*[A-Z])", r"(?=[^\n]*[0-9])", r"(?=[^\n]*[^a-zA-Z0-9\n])")
+_THREE_RE = re.compile("^(?:" + "|".join("".join(three) for three in combinations(_LOOK, 3)) + ")[^\n]+$", re.MULTILINE)
 
 
-def character_classes(values: pd.Series, chunk: int = 8192) -> pd.Series:
-    """How many of the four classes (lower-case, upper-case, digits, other)
-    each value uses, 0–4. Vectorized with numpy over the code points of
-    values of at most MAX_LENGTH characters (longer ones count 0), in chunks
-    so a long value costs at most ``chunk`` × MAX_LENGTH cells."""
-    import numpy as np
-    import pandas as pd
-
-    texts = [v if len(v) <= MAX_LENGTH else "" for v in values.tolist()]
-    out = np.zeros(len(texts), dtype=np.int8)
-    for start in range(0, len(texts), chunk):
-        cps = np.array(texts[start : start + chunk], dtype=str)
-        cps = cps.view(np.uint32).reshape(len(cps), -1)
-        lower = (cps >= 0x61) & (cps <= 0x7A)
-        upper = (cps >= 0x41) & (cps <= 0x5A)
-        digit = (cps >= 0x30) & (cps <= 0x39)
-        other = (cps != 0) & ~(lower | upper | digit)
-        out[start : start + chunk] = sum(m.any(axis=1).astype(np.int8) for m in (lower, upper, digit, other))
-    return pd.Series(out, index=values.index)
+def character_classes(value: str) -> int:
+    """How many of the four classes (ASCII lower-case, ASCII upper-case, ASCII
+    digits, any other character) ``value`` uses, 0–4."""
+    return sum(1 for p in _CLASS_RES if p.search(value))
 
 
-def _column(frame: pd.DataFrame, name: str) -> pd.Series:
-    if name not in frame.columns:
-        raise Missing(f"the file has no {name} column")
-    return frame[name]
-
-
-def _rows(frame: pd.DataFrame, mask: pd.Series):
-    """(row, line) of the rows of ``mask``."""
-    import numpy as np
-
-    m = np.asarray(mask, dtype=bool)
-    return zip(frame["row"].to_numpy()[m].tolist(), frame["line"].to_numpy()[m].tolist())
+def uses_three_classes(values: list[str]) -> list[bool]:
+    """For each value, whether it uses at least three of the four classes (see
+    :func:`character_classes`). One regex pass over the joined values, so the
+    cost per value is the regex engine's; values with a line break are counted
+    one by one."""
+    joined = "\n".join(values)
+    if joined.count("\n") != len(values) - 1:  # a value spans lines
+        return [character_classes(v) >= 3 for v in values]
+    found = list(map(operator.not_, _THREE_RE.sub("", joined).split("\n")))
+    if "" in values:  # an empty line is left empty too
+        found = [ok and bool(v) for ok, v in zip(found, values, strict=True)]
+    return found
 
 
 @check("PF150", "password-empty", severity="warning")
-def password_empty(frame: pd.DataFrame):
+def password_empty(rows: MailboxRows):
     """The file has a Password column but a row leaves it empty.
 
     Why: the password is set on the cloud user when the batch creates it; a
@@ -73,14 +66,13 @@ def password_empty(frame: pd.DataFrame):
     Okay: EmailAddress,Password\\nann@contoso.com,Pa55word!x
     PF150: EmailAddress,Password\\nann@contoso.com,
     """
-    mask = _column(frame, _PW) == ""
-    for row, line in _rows(frame, mask):
+    for row, line, _ in rows.having(rows.column(_PW), {""}):
         yield Problem(f"row {row} has an empty Password", row=row, line=line, column=_PW,
                       fix="Set a password for this row, or remove the Password column.")
 
 
 @check("PF151", "password-too-short", severity="error")
-def password_too_short(frame: pd.DataFrame):
+def password_too_short(rows: MailboxRows):
     """A Password is shorter than 8 characters.
 
     Why: Microsoft: "a password has to have a minimum length of eight
@@ -93,16 +85,13 @@ def password_too_short(frame: pd.DataFrame):
     Okay: EmailAddress,Password\\nann@contoso.com,Pa55word!x
     PF151: EmailAddress,Password\\nann@contoso.com,Pa55!
     """
-    pw = _column(frame, _PW)
-    lengths = pw.str.len()
-    mask = (lengths > 0) & (lengths < MIN_LENGTH)
-    for row, line in _rows(frame, mask):
+    for row, line, _ in rows.having(list(map(len, rows.column(_PW))), set(range(1, MIN_LENGTH))):
         yield Problem(f"row {row}: the Password is shorter than {MIN_LENGTH} characters", row=row, line=line,
                       column=_PW, fix=f"Use a password of at least {MIN_LENGTH} characters.")
 
 
 @check("PF152", "password-complexity", severity="warning")
-def password_complexity(frame: pd.DataFrame):
+def password_complexity(rows: MailboxRows):
     """A Password does not meet Microsoft 365's default complexity.
 
     Why: by default a Microsoft 365 password is at most 256 characters and uses
@@ -117,24 +106,30 @@ def password_complexity(frame: pd.DataFrame):
     Okay: EmailAddress,Password\\nann@contoso.com,Pa55word!x
     PF152: EmailAddress,Password\\nann@contoso.com,password
     """
-    pw = _column(frame, _PW)
-    lengths = pw.str.len()
-    too_long = lengths > MAX_LENGTH
-    weak = (lengths >= MIN_LENGTH) & ~too_long & (character_classes(pw) < 3)
-    for row, line in _rows(frame, too_long):
-        yield Problem(f"row {row}: the Password is longer than {MAX_LENGTH} characters", row=row, line=line,
-                      column=_PW, fix=f"Use at most {MAX_LENGTH} characters.")
-    for row, line in _rows(frame, weak):
+    pw = rows.column(_PW)
+    lengths = list(map(len, pw))
+    if max(lengths, default=0) > MAX_LENGTH:
+        for row, line in rows.where([n > MAX_LENGTH for n in lengths]):
+            yield Problem(f"row {row}: the Password is longer than {MAX_LENGTH} characters", row=row, line=line,
+                          column=_PW, fix=f"Use at most {MAX_LENGTH} characters.")
+    ok = uses_three_classes(pw)
+    if all(ok):
+        return
+    weak = [MIN_LENGTH <= n <= MAX_LENGTH and not good for n, good in zip(lengths, ok, strict=True)]
+    for row, line in rows.where(weak):
         yield Problem(f"row {row}: the Password uses fewer than 3 of: {', '.join(_CLASSES)}", row=row, line=line,
                       column=_PW, fix="Mix at least three of: lower-case, upper-case, digits, symbols.")
 
 
-def _fcp(frame: pd.DataFrame) -> pd.Series:
-    return _column(frame, _FCP).str.strip().str.lower()
+def _fcp(rows: MailboxRows, *folded: str) -> tuple[list[str], set[str]]:
+    """The ForceChangePassword values, and those of them that read as one of ``folded``
+    (stripped, lower-cased); each distinct value is folded once."""
+    values = rows.column(_FCP)
+    return values, {v for v in set(values) if v.strip().lower() in folded}
 
 
 @check("PF140", "force-change-password-value", severity="error")
-def force_change_password_value(frame: pd.DataFrame):
+def force_change_password_value(rows: MailboxRows):
     """A ForceChangePassword value is not True or False.
 
     Why: the service accepts `True` or `False` (any case) only; `Yes`, `1` or
@@ -149,18 +144,15 @@ def force_change_password_value(frame: pd.DataFrame):
     PF140: EmailAddress,ForceChangePassword\\nann@contoso.com,Yes
     PF140: EmailAddress,ForceChangePassword\\nann@contoso.com,
     """
-    raw = _column(frame, _FCP)
-    mask = ~_fcp(frame).isin(["true", "false"])
-    if not mask.any():
-        return
-    for row, line, value in zip(frame["row"][mask], frame["line"][mask], raw[mask]):
+    values, good = _fcp(rows, "true", "false")
+    for row, line, value in rows.having(values, set(values) - good):
         shown = repr(value) if value.strip() else "empty"
-        yield Problem(f"row {row}: ForceChangePassword is {shown}, not True or False", row=int(row), line=int(line),
+        yield Problem(f"row {row}: ForceChangePassword is {shown}, not True or False", row=row, line=line,
                       column=_FCP, value=value, fix="Write True or False.")
 
 
 @check("PF141", "force-change-password-sso", severity="error")
-def force_change_password_sso(frame: pd.DataFrame, config: Config):
+def force_change_password_sso(rows: MailboxRows, config: Config):
     """ForceChangePassword is True although single sign-on is deployed (`sso = true`).
 
     Why: with single sign-on (AD FS) users sign in with their on-premises
@@ -176,7 +168,7 @@ def force_change_password_sso(frame: pd.DataFrame, config: Config):
     """
     if not config.sso:
         raise Missing("single sign-on is not declared (sso = false in the config)")
-    mask = _fcp(frame) == "true"
-    for row, line in _rows(frame, mask):
+    values, true = _fcp(rows, "true")
+    for row, line, _ in rows.having(values, true):
         yield Problem(f"row {row}: ForceChangePassword is True, but single sign-on is deployed", row=row, line=line,
                       column=_FCP, value="True", suggested_value="False", fix="Set ForceChangePassword to False.")

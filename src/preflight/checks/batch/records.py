@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from ...registry import Missing, Problem, check
 from ...sources.batch_csv import BatchFile, is_blank
 
@@ -27,6 +29,8 @@ def field_count(batch: BatchFile, header: list[str]):
     PF120: EmailAddress,Password\\nann@contoso.com
     """
     width = len(header)
+    if set(map(len, map(itemgetter(2), batch.mailbox_records))) <= {width}:  # in C: once per row
+        return
     for r in batch.mailbox_records:
         if len(r.fields) != width:
             yield Problem(

@@ -126,15 +126,12 @@ def address_keys(objects: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"oid": keys.index, "key": keys.to_numpy()}).drop_duplicates()
 
 
-def valid_addresses(values: pd.Series) -> pd.Series:
-    """For each (stripped) EmailAddress value, True when PF131 finds its syntax valid."""
+def valid_addresses(values: list[str]) -> list[bool]:
+    """For each (stripped) EmailAddress value, True when PF131 finds its syntax valid
+    (only those are looked up in the directory: a value that is not an address is never sent)."""
     from ..batch.email_address import address_error, fast_ok
 
-    ok = fast_ok(values)
-    slow = (values != "") & ~ok
-    if slow.any():
-        ok[slow] = [address_error(v) is None for v in values[slow]]
-    return ok & (values != "")
+    return [bool(v) and (fast or address_error(v) is None) for v, fast in zip(values, fast_ok(values), strict=True)]
 
 
 def batch_address_rows(batches) -> pd.DataFrame:
@@ -146,19 +143,24 @@ def batch_address_rows(batches) -> pd.DataFrame:
     """
     import pandas as pd
 
-    parts = []
+    cols: dict[str, list] = {"path": [], "row": [], "line": [], "address": []}
     for bf in batches or ():
-        frame = bf.frame
-        if frame is None or "EmailAddress" not in frame.columns:
+        rows, addresses = bf.rows, bf.addresses
+        if rows is None or addresses is None:
             continue
-        address = frame["EmailAddress"].str.strip()
-        part = pd.DataFrame({"path": bf.path, "row": frame["row"], "line": frame["line"], "address": address})
-        parts.append(part[valid_addresses(address)])
-    if not parts:
-        raise Missing("no EmailAddress values in the batch files")
-    rows = pd.concat(parts, ignore_index=True)
-    rows["key"] = rows["address"].str.casefold()
-    return rows
+        for row, line, address, valid in zip(rows.row, rows.line, addresses, valid_addresses(addresses), strict=True):
+            if valid:
+                cols["path"].append(bf.path)
+                cols["row"].append(row)
+                cols["line"].append(line)
+                cols["address"].append(address)
+    if not cols["path"]:
+        raise Missing("no valid EmailAddress values in the batch files (PF131)")
+    frame = pd.DataFrame({"path": cols["path"], "row": pd.array(cols["row"], dtype="int64"),
+                          "line": pd.array(cols["line"], dtype="int64"),
+                          "address": pd.array(cols["address"], dtype="string")})
+    frame["key"] = frame["address"].str.casefold()
+    return frame
 
 
 @provider("batch_directory")
