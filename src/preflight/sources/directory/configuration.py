@@ -434,6 +434,8 @@ def read_entries(path: str | os.PathLike[str]) -> list[Entry]:
     """
     name = Path(path).name
     data = _decoded(path)
+    if not any(line.strip() and not line.startswith("#") for line in data.splitlines()):
+        raise SourceError(f"{name}: the export holds no entries")
     if _looks_like_ldif(data):
         text = ldif_text.split(data.encode("utf-8"), name)
         try:
