@@ -139,3 +139,10 @@ def test_a_configuration_without_servers_skips_the_version_checks(tmp_path):
 def test_rule_pages_keep_the_cause_ids():
     assert "K-05" in preflight.registry.get("PF805").doc and "E-06" in preflight.registry.get("PF805").doc
     assert "A-13" in preflight.registry.get("PF806").doc
+
+
+def test_the_readme_gives_the_export_commands():
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert all(command in readme for command in c.EXPORT_COMMANDS)
