@@ -34,8 +34,8 @@ def exchange_2010_or_later(exchange_configuration):
 
     Fix: use a hybrid migration (the Hybrid Configuration Wizard) instead of a staged one; or,
     if the server is a leftover, uninstall Exchange from it properly (that removes its server
-    object). For a server whose version is unknown, check ``Get-ExchangeServer | Format-Table
-    Name,AdminDisplayVersion`` and its ``serialNumber``.
+    object). For a server whose version is unknown, check its ``serialNumber`` and
+    ``Get-ExchangeServer | Format-Table Name,AdminDisplayVersion``.
 
     Source: Microsoft Learn, "What you need to know about a staged email migration"
     (Exchange 2003 and 2007 only); the version in ``serialNumber`` ("Version 8.3 (Build 83.6)")
@@ -142,9 +142,9 @@ def dynamic_groups(exchange_configuration, directory):
     filters (an LDAP filter in ``msExchDynamicDLFilter`` on Exchange 2003/2007) do not carry over;
     mail to them keeps reaching only on-premises members' copies of the group until they are recreated.
 
-    Fix: recreate each group in Exchange Online with ``New-DynamicDistributionGroup
-    -RecipientFilter`` (the LDAP filter rewritten as an OPATH filter), after the batches whose
-    users they include.
+    Fix: recreate each group in Exchange Online with
+    ``New-DynamicDistributionGroup -RecipientFilter`` (the LDAP filter rewritten as an OPATH
+    filter), after the batches whose users they include.
 
     Source: Microsoft Learn, "What you need to know about a staged email migration" (dynamic
     distribution groups are not migrated); objects of class ``msExchDynamicDistributionList``.
