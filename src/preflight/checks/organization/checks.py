@@ -1,6 +1,6 @@
-"""PF800–PF806: the Exchange organization (servers and their versions, where the batch
+"""PF800–PF808: the Exchange organization (servers and their versions, where the batch
 mailboxes live), what staged migration leaves behind (public folders, dynamic distribution
-groups, delegated permissions), Autodiscover SCPs at cutover, the domain's password length."""
+groups, delegates, FullAccess and Send As), Autodiscover SCPs at cutover, the domain's password length."""
 
 from __future__ import annotations
 
@@ -284,3 +284,67 @@ def min_password_length(exchange_configuration):
                 dn=d.dn, attribute="minPwdLength", object_class="domainDNS", value=str(d.min_pwd_length),
                 suggested_value=str(MIN_PASSWORD_LENGTH),
                 fix=f"set the domain's minimum password length to {MIN_PASSWORD_LENGTH} or more (Default Domain Policy)")
+
+
+def _grants(batch_directory, mailbox_permissions, right, attribute_needed):
+    """(row, grants of ``right``) for each batch mailbox with such explicit grants."""
+    mailbox_permissions.require(attribute_needed)
+    rows = batch_directory.resolved()
+    for _, r in rows.iterrows():
+        found = [g for g in mailbox_permissions.grants.get(r["dn"].casefold(), ()) if g.right == right]
+        if found:
+            yield r, found
+
+
+@check("PF807", "organization-full-access", severity="info")
+def full_access(batch_directory, mailbox_permissions):
+    """Others hold FullAccess on a batch mailbox (``msExchMailboxSecurityDescriptor``): staged migration
+    does not carry it over.
+
+    Why: Microsoft: staged migrations won't migrate delegated permissions granted on a mailbox.
+    Whoever opened the mailbox (an assistant, a shared-mailbox team) loses access after the move
+    until FullAccess is granted again in Exchange Online (cause A-09 in the failure taxonomy).
+
+    Fix: after the batch completes, grant it again — the finding names each trustee:
+    ``Add-MailboxPermission -Identity <mailbox> -User <trustee> -AccessRights FullAccess``.
+
+    Source: Microsoft Learn, "What you need to know about a staged email migration"; the mailbox
+    rights mask of ``msExchMailboxSecurityDescriptor`` (FullAccess ``0x1``), parsed with winacl.
+    Only explicit grants to other accounts count (inherited, deny and SELF entries are left out).
+    """
+    for r, found in _grants(batch_directory, mailbox_permissions, "FullAccess", "msExchMailboxSecurityDescriptor"):
+        names = [mailbox_permissions.name(g.sid) for g in found]
+        yield Problem(
+            f"{r['address']}: FullAccess granted to {', '.join(names)}; grant it again in Exchange Online after the move",
+            path=r["path"], row=int(r["row"]), line=int(r["line"]), column="EmailAddress", dn=r["dn"],
+            attribute="msExchMailboxSecurityDescriptor", value="; ".join(g.sid for g in found),
+            fix="; ".join(f'Add-MailboxPermission -Identity "{r["address"]}" -User "{n}" -AccessRights FullAccess'
+                          for n in names))
+
+
+@check("PF808", "organization-send-as", severity="info")
+def send_as(batch_directory, mailbox_permissions):
+    """Others hold Send As on a batch mailbox (the Send-As extended right on ``nTSecurityDescriptor``):
+    staged migration does not carry it over.
+
+    Why: Microsoft: staged migrations won't migrate delegated permissions granted on a mailbox.
+    Mail sent as the mailbox by its delegates fails after the move until Send As is granted again
+    in Exchange Online (cause A-09 in the failure taxonomy).
+
+    Fix: after the batch completes, grant it again — the finding names each trustee:
+    ``Add-RecipientPermission -Identity <mailbox> -Trustee <trustee> -AccessRights SendAs``.
+
+    Source: Microsoft Learn, "What you need to know about a staged email migration"; the Send-As
+    extended right ``ab721a54-1e2f-11d0-9819-00aa0040529b`` granted by an object ACE with the
+    control-access right on the user's ``nTSecurityDescriptor`` (MS-ADTS 5.1.3.2.1), and the SendAs
+    bit (``0x2``) of ``msExchMailboxSecurityDescriptor``; parsed with winacl. Explicit grants to
+    other accounts only.
+    """
+    for r, found in _grants(batch_directory, mailbox_permissions, "SendAs", "nTSecurityDescriptor"):
+        names = [mailbox_permissions.name(g.sid) for g in found]
+        yield Problem(
+            f"{r['address']}: Send As granted to {', '.join(names)}; grant it again in Exchange Online after the move",
+            path=r["path"], row=int(r["row"]), line=int(r["line"]), column="EmailAddress", dn=r["dn"],
+            attribute="nTSecurityDescriptor", value="; ".join(g.sid for g in found),
+            fix="; ".join(f'Add-RecipientPermission -Identity "{r["address"]}" -Trustee "{n}" -AccessRights SendAs'
+                          for n in names))
