@@ -259,11 +259,11 @@ def _cloud(url: str) -> bool:
 def min_password_length(exchange_configuration):
     """The domain's minimum password length (``minPwdLength``) is below 8 characters.
 
-    Why: with password hash sync, the cloud accepts the synchronized passwords, but a user's
-    password shorter than 8 characters fails the cloud's own policy wherever the cloud sets
-    or checks one (the batch CSV's Password column, a reset after the move); sign-in problems
-    after the move follow (cause A-13). Not a problem for federated (AD FS) domains, whose
-    sign-in stays on premises.
+    Why: with password hash sync, users whose on-premises passwords are shorter than 8
+    characters have sign-in problems after the move (cause A-13: field reports of failed or
+    wrong-password sign-ins); Microsoft Entra ID's own policy asks for 8 to 256 characters, which
+    a Password column or a reset in the cloud must meet. Federated (AD FS) domains sign in on
+    premises and are not affected.
 
     Fix: raise the domain's minimum password length to 8 or more (Default Domain Policy, or
     a fine-grained password policy) well before the batches, so users change to longer passwords.
