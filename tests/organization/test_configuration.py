@@ -183,3 +183,19 @@ def test_a_user_export_without_descriptors_skips_the_permission_checks(tmp_path)
     for code in ("PF807", "PF808"):
         state, reason = status(report)[code]
         assert state == "skipped" and "objectSid" in reason, reason
+
+
+def test_a_config_file_lists_the_exports_relative_to_itself(tmp_path, monkeypatch):
+    from preflight.config import load_config
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    write(folder, "users.ldif", scenario.ENTRIES)
+    write(folder, "config.ldif", objects.CONFIGURATION)
+    (folder / "preflight.toml").write_text('[directory]\nsource = ["users.ldif", "config.ldif"]\n')
+    monkeypatch.chdir(tmp_path)  # not the config file's folder
+    cfg = load_config(folder / "preflight.toml")
+    batch = parse_batch(b"EmailAddress\nann.lee@contoso.com\n", "wave.csv")
+    report = preflight.run_batches([batch], cfg, select=["PF800", "PF801", "PF200"])
+    assert {r.code: r.status.value for r in report.results} == {"PF200": "passed", "PF800": "passed",
+                                                                  "PF801": "passed"}
