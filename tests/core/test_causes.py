@@ -58,6 +58,7 @@ def test_the_readme_count_is_the_table_count():
     partly = sum(kind == "before Start, partly" for kind, _ in rows.values())
     after = sum(kind == "at a later --stage" for kind, _ in rows.values())
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    m = re.search(r"causes caught before Start: \*\*(\d+) of (\d+)\*\* \((\d+) of them partly\), and (\d+) more at a later stage", readme)
+    m = re.search(r"causes caught before Start: \*\*(\d+) of (\d+)\*\* \((\d+) of them partly\), "
+                  r"and (\d+) more at a later stage", readme)
     assert m, "the README states no coverage count"
     assert tuple(map(int, m.groups())) == (before, len(rows), partly, after)
