@@ -136,6 +136,13 @@ _SCHEMA_ATTRIBUTES = (
     _Attribute("msExchRecipientDisplayType", _INTEGER, True, _MAIL, 14),
     _Attribute("publicDelegates", _DN, False, _MAIL, 15, link_id=10),
     _Attribute("publicDelegatesBL", _DN, False, _TOP, 16, link_id=11),
+    # Mail routing in the Configuration partition (accepted domains, recipient policies, connectors): only on
+    # the classes of _SCHEMA_CLASSES that name them.
+    _Attribute("msExchAcceptedDomainName", _UNICODE, True, (), 17),
+    _Attribute("msExchAcceptedDomainFlags", _INTEGER, True, (), 18),
+    _Attribute("gatewayProxy", _UNICODE, False, (), 19),
+    _Attribute("msExchNonAuthoritativeDomains", _UNICODE, False, (), 20),
+    _Attribute("routingList", _UNICODE, False, (), 21),
 )
 
 
@@ -165,6 +172,9 @@ _SCHEMA_CLASSES = (
     _ObjectClass("msExchDynamicDistributionList", 5,
                  ("displayName", "mail", "mailNickname", "proxyAddresses", "legacyExchangeDN"),
                  ("container", "organizationalUnit")),
+    _ObjectClass("msExchAcceptedDomain", 6, ("msExchAcceptedDomainName", "msExchAcceptedDomainFlags")),
+    _ObjectClass("msExchRecipientPolicy", 7, ("gatewayProxy", "msExchNonAuthoritativeDomains")),
+    _ObjectClass("msExchRoutingSMTPConnector", 8, ("routingList",)),
 )
 
 

@@ -1,6 +1,7 @@
 """After a batch completes (``--stage complete``): what the move left to do on both sides.
 PF640 (the on-premises object still has a mailbox), PF641 (the cloud mailbox lacks the X500 of
-the old legacyExchangeDN), PF642 (the cloud object has no address in the tenant's routing domain).
+the old legacyExchangeDN), PF642 (the cloud object has no address in the tenant's routing domain),
+PF643 (the on-premises organization is authoritative for the routing domain, or has no route to it).
 
 Each joins a batch row's on-premises object (the directory) with its Exchange Online object
 (the Get-Recipient export) through the row's address.
@@ -149,11 +150,13 @@ def x500_missing(batch_moved, batch_directory, config):
 
 
 @provider("tenant_routing_domain")
-def tenant_routing_domain(cloud_recipients: TenantRecipients, tenant_domains: TenantDomains | None = None) -> str:
+def tenant_routing_domain(cloud_recipients: TenantRecipients | None = None,
+                          tenant_domains: TenantDomains | None = None) -> str:
     """The tenant's routing domain ``<tenant>.mail.onmicrosoft.com``: named in the tenant's domain export,
     or made from its initial domain ``<tenant>.onmicrosoft.com`` (the domain export, else the domain the
     most cloud addresses use)."""
-    counts = Counter(a.rpartition("@")[2].strip().casefold() for proxies in cloud_recipients.objects["proxyAddresses"]
+    objects = cloud_recipients.objects["proxyAddresses"] if cloud_recipients is not None else []
+    counts = Counter(a.rpartition("@")[2].strip().casefold() for proxies in objects
                      for a in proxies if a[:5].casefold() == "smtp:" and a.casefold().endswith(_ONMICROSOFT))
     for names in (sorted(tenant_domains.domains) if tenant_domains is not None else [],
                   [d for d, _ in counts.most_common()]):
@@ -206,3 +209,80 @@ def no_routing_address(batch_cloud, tenant_routing_domain, config):
                               "point its targetAddress at it",
                           path=r["path"], row=int(r["row"]), line=int(r["line"]), column="EmailAddress",
                           value=r["address"])
+
+
+def _covers(pattern: str, domain: str) -> bool:
+    """True when an accepted domain, recipient policy domain or address space (``*``,
+    ``contoso.com``, ``*.contoso.com``) takes in ``domain``."""
+    pattern = pattern.strip().casefold()
+    if pattern == "*" or pattern == domain:
+        return True
+    return pattern.startswith("*.") and (domain == pattern[2:] or domain.endswith(pattern[1:]))
+
+
+@check("PF643", "complete-routing-domain-onprem", severity="error")
+def routing_domain_onprem(exchange_configuration, tenant_routing_domain, config):
+    """The on-premises organization takes the tenant's routing domain as its own, or has no route to it.
+
+    Why: after the batch, mail for a migrated user reaches Exchange Online
+    through the on-premises object's targetAddress in the routing domain
+    (`<tenant>.mail.onmicrosoft.com`). When the organization is authoritative
+    for that domain (an Exchange 2007 accepted domain of type Authoritative,
+    or an Exchange 2003 recipient policy address without "This Exchange
+    Organization is responsible for all mail delivery to this address"
+    cleared), Exchange looks for the recipient at home instead of sending it
+    on: the message loops back to the mail user and ends in a non-delivery
+    report (5.4.6, a routing loop) or is rejected. Exchange 2007 transport
+    sends mail to another organization only through a Send connector whose
+    address space covers the domain; without one, mail to the routing domain
+    stays queued.
+
+    Fix: make the routing domain non-authoritative on premises (Exchange 2007:
+    remove the accepted domain, or `Set-AcceptedDomain -DomainType
+    InternalRelay`; Exchange 2003: in the recipient policy, clear "This
+    Exchange Organization is responsible for all mail delivery to this
+    address"), and route it out: a Send connector (SMTP connector in 2003)
+    with the address space `*` or `<tenant>.mail.onmicrosoft.com`, using DNS
+    or a smart host that reaches Exchange Online.
+
+    Source: failure cause A-06 of the staged-migration taxonomy; Microsoft
+    Learn (Exchange 2007), "Accepted domains" (Authoritative, InternalRelay,
+    ExternalRelay) and "Send connectors" (address spaces); Exchange's
+    msExchAcceptedDomainFlags (the low two bits: 0 Authoritative, 1
+    ExternalRelay, 2 InternalRelay), msExchNonAuthoritativeDomains and
+    routingList.
+
+    Applies at `--stage complete`, with the Configuration partition (accepted
+    domains, recipient policies, connectors: the README's export command) and
+    the tenant's routing domain (`--tenant-domains`, or the Get-Recipient
+    export). The missing connector is reported when the organization has an
+    Exchange 2007 server (an Exchange 2003 server delivers by DNS without one).
+    """
+    at_stage_complete(config)
+    org = exchange_configuration
+    org.require_configuration()
+    if not org.routing_read:
+        from ...sources.directory.configuration import EXPORT_COMMANDS
+
+        raise Missing("the Configuration partition read holds no recipient policy (msExchRecipientPolicy), so its "
+                      f"mail routing is unknown: export it with {EXPORT_COMMANDS[0]}")
+    domain = tenant_routing_domain
+    accepted = [d for d in org.mail_domains if d.source == "accepted-domain"]
+    # With Exchange 2007, accepted domains decide; recipient policies alone are Exchange 2003's.
+    for d in accepted or org.mail_domains:
+        if d.authoritative and _covers(d.domain, domain):
+            what = "accepted domain" if d.source == "accepted-domain" else "recipient policy address"
+            yield Problem(f"the on-premises organization is authoritative for the routing domain {domain} "
+                          f"({what} {d.domain!r} of {d.name!r}): mail forwarded to migrated users loops (NDR 5.4.6)",
+                          dn=d.dn, domain=domain, value=d.domain,
+                          attribute="msExchAcceptedDomainFlags" if accepted else "msExchNonAuthoritativeDomains",
+                          fix=("make it non-authoritative: Set-AcceptedDomain -DomainType InternalRelay (or remove it)"
+                               if accepted else "clear 'This Exchange Organization is responsible for all mail "
+                               "delivery to this address' for it in the recipient policy"))
+    has_2007 = any(s.version is not None and s.version.major == 8 for s in org.servers)
+    if has_2007 and not any(_covers(space, domain) for c in org.connectors for space in c.address_spaces):
+        yield Problem(f"no Send connector of the on-premises organization routes to the routing domain {domain} "
+                      f"(address spaces: {', '.join(sorted({s for c in org.connectors for s in c.address_spaces})) or 'none'})"
+                      ": mail forwarded to migrated users stays queued", domain=domain, attribute="routingList",
+                      fix=f"create a Send connector with the address space * or {domain} (DNS, or a smart host that "
+                          "reaches Exchange Online)")
