@@ -22,6 +22,8 @@ SCP = "CN=EX2007,CN=Autodiscover,CN=Protocols," + EX2007
 SCP_URL = "https://mail.contoso.com/Autodiscover/Autodiscover.xml"
 DYNAMIC_GROUP = "CN=All Sales," + scenario.STAFF
 DB2010 = "CN=Mailbox Database 2010,CN=Databases," + scenario.ADMIN_GROUP
+#: A mailbox on which Bob Ross holds FullAccess and Carol Diaz Send As (descriptors set by the tests).
+SHARED = scenario.dn("Sam Shared")
 #: The real values Exchange writes (exchange-facts.md §2): 1912832083 is 8.3.83 (0x72038053).
 SERIAL_2003 = "Version 6.5 (Build 7638.2: Service Pack 2)"
 SERIAL_2007 = "Version 8.3 (Build 83.6)"
@@ -65,6 +67,7 @@ ENTRIES: list[tuple[str, dict[str, Any]]] = [
            "serviceBindingInformation": SCP_URL}),
     (DYNAMIC_GROUP, {"objectClass": "msExchDynamicDistributionList", "displayName": "All Sales",
                      "mail": "allsales@contoso.com"}),
+    scenario.mailbox("Sam Shared", "sam.shared@contoso.com"),
 ]
 
 #: The Exchange 2010 server and a mailbox homed on it (on its database).
@@ -74,3 +77,6 @@ EXCHANGE_2010: list[tuple[str, dict[str, Any]]] = [
     (DB2010, {"objectClass": "msExchPrivateMDB"}),
     scenario.mailbox("Pat Moved", "pat.moved@contoso.com", homeMDB=DB2010, msExchHomeServerName=LEGACY_2010),
 ]
+
+#: The Configuration-partition entries of ENTRIES (what its ldifde export holds).
+CONFIGURATION = [(dn, a) for dn, a in ENTRIES if dn.casefold().endswith(scenario.CONFIGURATION_DN.casefold())]

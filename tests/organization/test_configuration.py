@@ -63,14 +63,14 @@ def write(tmp_path, name, entries, fmt="ldif"):
 
 @pytest.mark.parametrize("fmt", ["ldif", "csvde"])
 def test_organization_exports_are_told_from_user_exports(tmp_path, fmt):
-    assert c.is_organization_export(write(tmp_path, "config", objects.ENTRIES[:-1], fmt))
+    assert c.is_organization_export(write(tmp_path, "config", objects.CONFIGURATION, fmt))
     assert c.is_organization_export(write(tmp_path, "domain", [DOMAIN], fmt))
     # a user export, even one starting with Configuration-partition placeholders, is not one
     assert not c.is_organization_export(write(tmp_path, "users", scenario.ENTRIES, fmt))
 
 
 def test_split_sources(tmp_path):
-    config = write(tmp_path, "config.ldif", objects.ENTRIES[:-1])
+    config = write(tmp_path, "config.ldif", objects.CONFIGURATION)
     users = write(tmp_path, "users.ldif", scenario.ENTRIES)
     assert c.split_sources([users, config]) == (users, [tmp_path / "config.ldif"])
     assert c.split_sources(["ldaps://dc1", config]) == ("ldaps://dc1", [tmp_path / "config.ldif"])
@@ -105,32 +105,32 @@ def test_password_length_of_8_passes_and_7_warns(tmp_path):
 
 
 def test_without_the_domain_head_pf806_is_skipped_with_the_command(tmp_path):
-    report = run([write(tmp_path, "config.ldif", objects.ENTRIES[:-1])], ["PF806"])
+    report = run([write(tmp_path, "config.ldif", objects.CONFIGURATION)], ["PF806"])
     state, reason = status(report)["PF806"]
     assert state == "skipped" and "-p Base" in reason
 
 
 def test_scp_check_needs_the_stage_and_ignores_cloud_urls(tmp_path):
-    config = write(tmp_path, "config.ldif", objects.ENTRIES[:-1])
+    config = write(tmp_path, "config.ldif", objects.CONFIGURATION)
     assert status(run([config], ["PF805"]))["PF805"][0] == "skipped"
     assert status(run([config], ["PF805"], dns={"stage": "migrating"}))["PF805"][0] == "skipped"
     assert [f.value for f in run([config], ["PF805"], dns={"stage": "cutover"}).findings] == [objects.SCP_URL]
     cloud = [(dn, {**a, "serviceBindingInformation": "https://autodiscover-s.outlook.com/autodiscover/autodiscover.xml"})
-             if dn == objects.SCP else (dn, a) for dn, a in objects.ENTRIES[:-1]]
+             if dn == objects.SCP else (dn, a) for dn, a in objects.CONFIGURATION]
     report = run([write(tmp_path, "cloud.ldif", cloud)], ["PF805"], dns={"stage": "complete"})
     assert status(report)["PF805"][0] == "passed"
 
 
 def test_a_server_of_unknown_version_is_an_error(tmp_path):
     entries = [(dn, {k: v for k, v in a.items() if k not in ("serialNumber", "versionNumber")})
-               if dn == objects.EX2003 else (dn, a) for dn, a in objects.ENTRIES[:-1]]
+               if dn == objects.EX2003 else (dn, a) for dn, a in objects.CONFIGURATION]
     report = run([write(tmp_path, "config.ldif", entries)], ["PF800"])
     assert [(f.code, f.dn) for f in report.findings] == [("PF800", objects.EX2003)]
     assert "cannot be read" in report.findings[0].message
 
 
 def test_a_configuration_without_servers_skips_the_version_checks(tmp_path):
-    entries = [e for e in objects.ENTRIES[:-1] if "msExchExchangeServer" not in str(e[1]["objectClass"])]
+    entries = [e for e in objects.CONFIGURATION if "msExchExchangeServer" not in str(e[1]["objectClass"])]
     report = run([write(tmp_path, "config.ldif", entries)], ["PF800", "PF802"])
     assert status(report)["PF800"][0] == "skipped" and "msExchExchangeServer" in status(report)["PF800"][1]
     assert status(report)["PF802"][0] == "failed"  # the public folder store is still reported
@@ -146,3 +146,56 @@ def test_the_readme_gives_the_export_commands():
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert all(command in readme for command in c.EXPORT_COMMANDS)
+
+
+BOB = "S-1-5-21-1-2-3-1104"
+CAROL = "S-1-5-21-1-2-3-1105"
+ANN = "S-1-5-21-1-2-3-1106"
+
+
+def sd(sddl):
+    from winacl.dtyp.security_descriptor import SECURITY_DESCRIPTOR
+
+    return SECURITY_DESCRIPTOR.from_sddl(sddl).to_bytes()
+
+
+def test_only_explicit_grants_to_others_count():
+    from preflight.sources.directory.permissions import Grant, grants_of
+
+    mailbox = sd(f"O:SYG:SYD:(A;CI;0x1;;;{BOB})(A;CI;0x3;;;{CAROL})(A;CI;0x1;;;PS)(A;CIID;0x1;;;{ANN})"
+                 f"(D;CI;0x1;;;{ANN})(A;CI;0x1;;;SY)(A;CI;0x1;;;{ANN})")
+    user = sd(f"D:(OA;;CR;ab721a54-1e2f-11d0-9819-00aa0040529b;;{BOB})(OA;;CR;ab721a54-1e2f-11d0-9819-00aa0040529b;;PS)"
+              f"(OA;;CR;ab721a56-1e2f-11d0-9819-00aa0040529b;;{CAROL})(OA;;RP;ab721a54-1e2f-11d0-9819-00aa0040529b;;{CAROL})"
+              f"(OA;ID;CR;ab721a54-1e2f-11d0-9819-00aa0040529b;;{CAROL})")
+    got = grants_of(mailbox, user, own_sid=ANN)
+    assert got == [Grant("FullAccess", BOB, "msExchMailboxSecurityDescriptor"),
+                   Grant("FullAccess", CAROL, "msExchMailboxSecurityDescriptor"),
+                   Grant("SendAs", CAROL, "msExchMailboxSecurityDescriptor"),
+                   Grant("SendAs", BOB, "nTSecurityDescriptor")]
+    assert grants_of(None, None) == []
+    with pytest.raises(ValueError, match="msExchMailboxSecurityDescriptor is not a valid security descriptor"):
+        grants_of(b"\x01\x00\x04", None)
+
+
+def test_a_user_export_without_descriptors_skips_the_permission_checks(tmp_path):
+    users = write(tmp_path, "users.ldif", scenario.ENTRIES)
+    report = run([users], ["PF807", "PF808"])
+    for code in ("PF807", "PF808"):
+        state, reason = status(report)[code]
+        assert state == "skipped" and "objectSid" in reason, reason
+
+
+def test_a_config_file_lists_the_exports_relative_to_itself(tmp_path, monkeypatch):
+    from preflight.config import load_config
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    write(folder, "users.ldif", scenario.ENTRIES)
+    write(folder, "config.ldif", objects.CONFIGURATION)
+    (folder / "preflight.toml").write_text('[directory]\nsource = ["users.ldif", "config.ldif"]\n')
+    monkeypatch.chdir(tmp_path)  # not the config file's folder
+    cfg = load_config(folder / "preflight.toml")
+    batch = parse_batch(b"EmailAddress\nann.lee@contoso.com\n", "wave.csv")
+    report = preflight.run_batches([batch], cfg, select=["PF800", "PF801", "PF200"])
+    assert {r.code: r.status.value for r in report.results} == {"PF200": "passed", "PF800": "passed",
+                                                                  "PF801": "passed"}

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import os
+import importlib.resources
 import subprocess
 import sys
 
+import jsonschema
 import ldap3
 import pytest
 
@@ -19,7 +21,7 @@ from organization import objects
 from preflight.formatters import render
 from preflight.sources.batch_csv import parse_batch
 
-BATCH = "EmailAddress\nann.lee@contoso.com\nbob.ross@contoso.com\nfrank.ng@fabrikam.com\n"
+BATCH = "EmailAddress\nann.lee@contoso.com\nbob.ross@contoso.com\nfrank.ng@fabrikam.com\nsam.shared@contoso.com\n"
 WITH_2010 = BATCH + "pat.moved@contoso.com\n"
 
 
@@ -29,10 +31,41 @@ def batch(text=BATCH):
 
 @pytest.fixture(scope="module")
 def organization(samba_dc):
-    """The scenario DC with the organization's objects; removed again afterwards."""
+    """The scenario DC with the organization's objects; removed again afterwards. Sam Shared's
+    mailbox grants FullAccess to Bob Ross (msExchMailboxSecurityDescriptor, beside the SELF entry
+    and an inherited one, which do not count), and its user Send As to Carol Diaz (an object ACE
+    on nTSecurityDescriptor)."""
     samba_dc.add_objects(objects.ENTRIES)
-    yield samba_dc
-    _delete(samba_dc, objects.ENTRIES)
+    try:
+        _grant(samba_dc)
+        yield samba_dc
+    finally:
+        _delete(samba_dc, objects.ENTRIES)
+
+
+def _grant(dc):
+    from ldap3.protocol.microsoft import security_descriptor_control
+    from winacl.dtyp.security_descriptor import SECURITY_DESCRIPTOR
+
+    conn = dc.connection()
+    try:
+        sids = {}
+        for name in ("Bob Ross", "Carol Diaz", "Mona Manager"):
+            conn.search(scenario.dn(name), "(objectClass=*)", ldap3.BASE, attributes=["objectSid"])
+            sids[name] = conn.entries[0]["objectSid"].value
+        mailbox_sd = SECURITY_DESCRIPTOR.from_sddl(
+            f"O:SYG:SYD:(A;CI;0x1;;;{sids['Bob Ross']})(A;CI;0x1;;;PS)(A;CIID;0x1;;;{sids['Mona Manager']})")
+        assert conn.modify(objects.SHARED, {"msExchMailboxSecurityDescriptor": [
+            (ldap3.MODIFY_REPLACE, [mailbox_sd.to_bytes()])]}), conn.result
+        control = security_descriptor_control(sdflags=0x04)  # the DACL
+        conn.search(objects.SHARED, "(objectClass=*)", ldap3.BASE, attributes=["nTSecurityDescriptor"], controls=control)
+        dacl = SECURITY_DESCRIPTOR.from_bytes(conn.entries[0].entry_raw_attributes["nTSecurityDescriptor"][0]).to_sddl()
+        send_as = f"(OA;;CR;ab721a54-1e2f-11d0-9819-00aa0040529b;;{sids['Carol Diaz']})"
+        new = SECURITY_DESCRIPTOR.from_sddl("D:" + dacl.split("D:", 1)[1].split("S:", 1)[0] + send_as)
+        assert conn.modify(objects.SHARED, {"nTSecurityDescriptor": [(ldap3.MODIFY_REPLACE, [new.to_bytes()])]},
+                           controls=control), conn.result
+    finally:
+        conn.unbind()
 
 
 def _delete(dc, entries):
@@ -59,7 +92,7 @@ def live(organization, live_directory):
 def _read(dc, base, search_filter, scope=ldap3.SUBTREE):
     conn = dc.connection()
     try:
-        conn.search(base, search_filter, scope, attributes=[ldap3.ALL_ATTRIBUTES])
+        conn.search(base, search_filter, scope, attributes=[ldap3.ALL_ATTRIBUTES, "nTSecurityDescriptor"])
         return [(e.entry_dn, dict(e.entry_raw_attributes)) for e in conn.entries]
     finally:
         conn.unbind()
@@ -98,6 +131,12 @@ def check_2003_2007(report):
     delegated = [f for f in report.findings if f.code == "PF804"]
     assert [(f.row, f.value) for f in delegated] == [(3, scenario.dn("Carol Diaz"))]
     assert "carol.diaz@contoso.com" in delegated[0].message and "GrantSendOnBehalfTo" in delegated[0].fix
+    full = [(f.row, f.fix) for f in report.findings if f.code == "PF807"]
+    assert full == [(5, 'Add-MailboxPermission -Identity "sam.shared@contoso.com" -User "bob.ross@contoso.com" '
+                        "-AccessRights FullAccess")]
+    send = [(f.row, f.message) for f in report.findings if f.code == "PF808"]
+    assert send == [(5, "sam.shared@contoso.com: Send As granted to carol.diaz@contoso.com; grant it again in "
+                        "Exchange Online after the move")]
     scp = [f for f in report.findings if f.code == "PF805"]
     assert [(f.dn, f.value) for f in scp] == [(objects.SCP, objects.SCP_URL)]
     assert [(f.code, f.value) for f in report.findings if f.code == "PF806"] == [("PF806", "7")]  # Samba's default
@@ -106,7 +145,7 @@ def check_2003_2007(report):
 def check_2010(report):
     errors = [(f.code, f.row, f.dn) for f in report.findings if f.severity.value == "error"]
     assert sorted(errors, key=str) == sorted([("PF800", None, objects.EX2010),
-                                              ("PF801", 5, scenario.dn("Pat Moved"))], key=str)
+                                              ("PF801", 6, scenario.dn("Pat Moved"))], key=str)
     pf800 = next(f for f in report.findings if f.code == "PF800")
     assert "Exchange 2010 (version 14.3" in pf800.message and "hybrid" in pf800.message
 
@@ -179,5 +218,7 @@ def test_the_inventory_appears_in_text_json_and_html(organization, tmp_path):
     text = render(report, "text")
     data = json.loads(render(report, "json"))
     assert {f["code"] for f in data["findings"]} == {"PF802", "PF803", "PF804"}
+    schema = importlib.resources.files("preflight").joinpath("schema/report.schema.json").read_text()
+    jsonschema.validate(data, json.loads(schema))
     for page in (text, render(report, "html")):
         assert "All Sales" in page and "Public Folder Store (EX2003)" in page and "Send on Behalf" in page

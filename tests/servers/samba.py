@@ -82,6 +82,7 @@ _BOOLEAN = _Syntax("2.5.5.8", 1)
 _SID = _Syntax("2.5.5.17", 4)
 # Object(DS-DN): oMObjectClass is the BER encoding of OID 1.3.12.2.1011.28.0.714.
 _DN = _Syntax("2.5.5.1", 127, b"\x2b\x0c\x02\x87\x73\x1c\x00\x85\x4a")
+_NT_SECURITY_DESCRIPTOR = _Syntax("2.5.5.15", 66)
 
 _MAIL = ("user", "contact", "group")
 _PERSON = ("user", "contact")
@@ -136,13 +137,14 @@ _SCHEMA_ATTRIBUTES = (
     _Attribute("msExchRecipientDisplayType", _INTEGER, True, _MAIL, 14),
     _Attribute("publicDelegates", _DN, False, _MAIL, 15, link_id=10),
     _Attribute("publicDelegatesBL", _DN, False, _TOP, 16, link_id=11),
+    _Attribute("msExchMailboxSecurityDescriptor", _NT_SECURITY_DESCRIPTOR, True, _MAIL, 17),
     # Mail routing in the Configuration partition (accepted domains, recipient policies, connectors): only on
-    # the classes of _SCHEMA_CLASSES that name them.
-    _Attribute("msExchAcceptedDomainName", _UNICODE, True, (), 17),
-    _Attribute("msExchAcceptedDomainFlags", _INTEGER, True, (), 18),
-    _Attribute("gatewayProxy", _UNICODE, False, (), 19),
-    _Attribute("msExchNonAuthoritativeDomains", _UNICODE, False, (), 20),
-    _Attribute("routingList", _UNICODE, False, (), 21),
+    # the classes of _SCHEMA_CLASSES that name them (OID suffixes from 101: apart from the others).
+    _Attribute("msExchAcceptedDomainName", _UNICODE, True, (), 101),
+    _Attribute("msExchAcceptedDomainFlags", _INTEGER, True, (), 102),
+    _Attribute("gatewayProxy", _UNICODE, False, (), 103),
+    _Attribute("msExchNonAuthoritativeDomains", _UNICODE, False, (), 104),
+    _Attribute("routingList", _UNICODE, False, (), 105),
 )
 
 
@@ -172,9 +174,9 @@ _SCHEMA_CLASSES = (
     _ObjectClass("msExchDynamicDistributionList", 5,
                  ("displayName", "mail", "mailNickname", "proxyAddresses", "legacyExchangeDN"),
                  ("container", "organizationalUnit")),
-    _ObjectClass("msExchAcceptedDomain", 6, ("msExchAcceptedDomainName", "msExchAcceptedDomainFlags")),
-    _ObjectClass("msExchRecipientPolicy", 7, ("gatewayProxy", "msExchNonAuthoritativeDomains")),
-    _ObjectClass("msExchRoutingSMTPConnector", 8, ("routingList",)),
+    _ObjectClass("msExchAcceptedDomain", 101, ("msExchAcceptedDomainName", "msExchAcceptedDomainFlags")),
+    _ObjectClass("msExchRecipientPolicy", 102, ("gatewayProxy", "msExchNonAuthoritativeDomains")),
+    _ObjectClass("msExchRoutingSMTPConnector", 103, ("routingList",)),
 )
 
 

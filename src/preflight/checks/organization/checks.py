@@ -1,6 +1,6 @@
-"""PF800–PF806: the Exchange organization (servers and their versions, where the batch
+"""PF800–PF808: the Exchange organization (servers and their versions, where the batch
 mailboxes live), what staged migration leaves behind (public folders, dynamic distribution
-groups, delegated permissions), Autodiscover SCPs at cutover, the domain's password length."""
+groups, delegates, FullAccess and Send As), Autodiscover SCPs at cutover, the domain's password length."""
 
 from __future__ import annotations
 
@@ -259,11 +259,11 @@ def _cloud(url: str) -> bool:
 def min_password_length(exchange_configuration):
     """The domain's minimum password length (``minPwdLength``) is below 8 characters.
 
-    Why: with password hash sync, the cloud accepts the synchronized passwords, but a user's
-    password shorter than 8 characters fails the cloud's own policy wherever the cloud sets
-    or checks one (the batch CSV's Password column, a reset after the move); sign-in problems
-    after the move follow (cause A-13). Not a problem for federated (AD FS) domains, whose
-    sign-in stays on premises.
+    Why: with password hash sync, users whose on-premises passwords are shorter than 8
+    characters have sign-in problems after the move (cause A-13: field reports of failed or
+    wrong-password sign-ins); Microsoft Entra ID's own policy asks for 8 to 256 characters, which
+    a Password column or a reset in the cloud must meet. Federated (AD FS) domains sign in on
+    premises and are not affected.
 
     Fix: raise the domain's minimum password length to 8 or more (Default Domain Policy, or
     a fine-grained password policy) well before the batches, so users change to longer passwords.
@@ -284,3 +284,63 @@ def min_password_length(exchange_configuration):
                 dn=d.dn, attribute="minPwdLength", object_class="domainDNS", value=str(d.min_pwd_length),
                 suggested_value=str(MIN_PASSWORD_LENGTH),
                 fix=f"set the domain's minimum password length to {MIN_PASSWORD_LENGTH} or more (Default Domain Policy)")
+
+
+def _grants(batch_directory, mailbox_permissions, right, attribute, command):
+    """A finding for each batch mailbox with explicit grants of ``right`` (read from ``attribute``),
+    its fix the ``command`` (``{mailbox}``, ``{trustee}``) for each trustee."""
+    mailbox_permissions.require(attribute)
+    rows = batch_directory.resolved()
+    for _, r in rows.iterrows():
+        found = [g for g in mailbox_permissions.grants.get(r["dn"].casefold(), ()) if g.right == right]
+        if not found:
+            continue
+        names = [mailbox_permissions.name(g.sid) for g in found]
+        yield Problem(
+            f"{r['address']}: {'Send As' if right == 'SendAs' else right} granted to {', '.join(names)}; "
+            "grant it again in Exchange Online after the move",
+            path=r["path"], row=int(r["row"]), line=int(r["line"]), column="EmailAddress", dn=r["dn"],
+            attribute=attribute, value="; ".join(g.sid for g in found),
+            fix="; ".join(command.format(mailbox=r["address"], trustee=n) for n in names))
+
+
+@check("PF807", "organization-full-access", severity="info")
+def full_access(batch_directory, mailbox_permissions):
+    """Others hold FullAccess on a batch mailbox (``msExchMailboxSecurityDescriptor``): staged migration
+    does not carry it over.
+
+    Why: Microsoft: staged migrations won't migrate delegated permissions granted on a mailbox.
+    Whoever opened the mailbox (an assistant, a shared-mailbox team) loses access after the move
+    until FullAccess is granted again in Exchange Online (cause A-09 in the failure taxonomy).
+
+    Fix: after the batch completes, grant it again — the finding names each trustee:
+    ``Add-MailboxPermission -Identity <mailbox> -User <trustee> -AccessRights FullAccess``.
+
+    Source: Microsoft Learn, "What you need to know about a staged email migration"; the mailbox
+    rights mask of ``msExchMailboxSecurityDescriptor`` (FullAccess ``0x1``), parsed with winacl.
+    Only explicit grants to other accounts count (inherited, deny and SELF entries are left out).
+    """
+    yield from _grants(batch_directory, mailbox_permissions, "FullAccess", "msExchMailboxSecurityDescriptor",
+                       'Add-MailboxPermission -Identity "{mailbox}" -User "{trustee}" -AccessRights FullAccess')
+
+
+@check("PF808", "organization-send-as", severity="info")
+def send_as(batch_directory, mailbox_permissions):
+    """Others hold Send As on a batch mailbox (the Send-As extended right on ``nTSecurityDescriptor``):
+    staged migration does not carry it over.
+
+    Why: Microsoft: staged migrations won't migrate delegated permissions granted on a mailbox.
+    Mail sent as the mailbox by its delegates fails after the move until Send As is granted again
+    in Exchange Online (cause A-09 in the failure taxonomy).
+
+    Fix: after the batch completes, grant it again — the finding names each trustee:
+    ``Add-RecipientPermission -Identity <mailbox> -Trustee <trustee> -AccessRights SendAs``.
+
+    Source: Microsoft Learn, "What you need to know about a staged email migration"; the Send-As
+    extended right ``ab721a54-1e2f-11d0-9819-00aa0040529b`` granted by an object ACE with the
+    control-access right on the user's ``nTSecurityDescriptor`` (MS-ADTS 5.1.3.2.1), and the SendAs
+    bit (``0x2``) of ``msExchMailboxSecurityDescriptor``; parsed with winacl. Explicit grants to
+    other accounts only.
+    """
+    yield from _grants(batch_directory, mailbox_permissions, "SendAs", "nTSecurityDescriptor",
+                       'Add-RecipientPermission -Identity "{mailbox}" -Trustee "{trustee}" -AccessRights SendAs')

@@ -459,10 +459,17 @@ def read_live(source: Any) -> ExchangeConfiguration:
     return replace(found, dynamic_groups=groups if domain_nc else None)
 
 
+#: Attributes whose values stay bytes (SIDs, security descriptors), whatever they decode to.
+BINARY_ATTRIBUTES = frozenset({"objectsid", "ntsecuritydescriptor", "msexchmailboxsecuritydescriptor",
+                               "msexchmasteraccountsid", "objectguid"})
+
+
 def _entry(dn: str, raw: dict[str, list[Any]]) -> Entry:
     values: dict[str, tuple[str | bytes, ...]] = {}
     for k, vs in raw.items():
-        values[k.split(";", 1)[0].casefold()] = tuple(_value(v) for v in vs)
+        key = k.split(";", 1)[0].casefold()
+        values[key] = tuple((v.encode("utf-8") if isinstance(v, str) else bytes(v)) if key in BINARY_ATTRIBUTES
+                            else _value(v) for v in vs)
     classes = frozenset(str(c).casefold() for c in values.get("objectclass", ()))
     return Entry(dn, classes, values)
 
@@ -539,6 +546,8 @@ def _read_csvde(text: str, name: str) -> list[Entry]:
         for k, cell in zip(keys[1:], row[1:], strict=True):
             if cell:
                 values[k] = tuple(_csv_value(v) for v in cell.split(";") if v)
+                if k in BINARY_ATTRIBUTES:
+                    values[k] = tuple(v.encode("utf-8") if isinstance(v, str) else v for v in values[k])
         out.append(Entry(row[0], frozenset(str(c).casefold() for c in values.get("objectclass", ())), values))
     return out
 

@@ -307,14 +307,15 @@ class LdapSource:
 
     def root_dse_values(self, attribute: str) -> list[str]:
         """The text values of one rootDSE attribute (``configurationNamingContext``, say); one search."""
-        return [_text(v) for v in self._root_dse(attribute)]
+        read = getattr(self, "_read", None)  # the split backends read the rootDSE as the object ""
+        return [_text(v) for v in (read("", attribute) if read is not None else self._root_dse(attribute))]
 
     def search_entries(self, base: str, search_filter: str, attributes: Iterable[str]
                        ) -> Iterator[tuple[str, dict[str, list[bytes]]]]:
         """``(dn, {attribute: [raw values]})`` of a paged subtree search under ``base`` (any naming
         context). ``search_filter`` is sent as given: escape values in it (RFC 4515). Each page counts
         in ``searches``; failures raise SourceError."""
-        return self._search(base, search_filter, attributes)
+        return self._search(base, search_filter, list(attributes))
 
     # -- connection ------------------------------------------------------------------------------------------
 
