@@ -4,6 +4,8 @@ Exchange Online recipient (a Get-Recipient export the tests write)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import preflight
@@ -108,7 +110,7 @@ def test_without_the_data_they_are_skipped_with_the_reason(tmp_path, memory):
     assert status["PF640"][0] == status["PF641"][0] == "skipped" and "--directory" in status["PF640"][1]
     assert status["PF642"][0] == "failed"  # the cloud side alone is enough for the routing address
     # Graph users alone cannot tell a mailbox: skipped, naming Get-Recipient
-    (tmp_path / "users.json").write_text(__import__("json").dumps(ex.graph_pages([ex.user("ann.lee@contoso.com")], 10)[0]))
+    (tmp_path / "users.json").write_text(json.dumps(ex.graph_pages([ex.user("ann.lee@contoso.com")], 10)[0]))
     cfg = {"directory": memory, "cloud": {"recipients": [str(tmp_path / "users.json")]}, "dns": {"stage": "complete"}}
     report = preflight.check_bytes(BATCH.encode(), "wave.csv", cfg, select=CODES)
     assert {r.status.value for r in report.results} == {"skipped"}
