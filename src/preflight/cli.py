@@ -118,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--window-hours", type=float, metavar="H", help="the time one batch may take (PF701)")
     c.add_argument("--target-quota-gb", type=float, metavar="GB",
                    help="the Exchange Online mailbox quota of your licence (default 50; 100 with Plan 2 or E3/E5)")
+    c.add_argument("--max-concurrent-migrations", type=_concurrency, metavar="N",
+                   help="the migration endpoint's MaxConcurrentMigrations, a number or Unlimited (PF704)")
 
     i = p.add_argument_group("IdFix")
     i.add_argument("--idfix-scope", choices=("batch", "directory"))
@@ -126,6 +128,15 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--fix-ldif", metavar="FILE", help="write LDIF of the proposed values (and an undo LDIF beside it)")
     i.add_argument("--idfix-csv", metavar="FILE", help="write IdFix's grid layout as CSV")
     return p
+
+
+def _concurrency(value: str) -> int | str:
+    """--max-concurrent-migrations: a whole number of at least 1, or Unlimited."""
+    if value.strip().casefold() == "unlimited":
+        return "Unlimited"
+    if not value.strip().isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least 1 or Unlimited")
+    return int(value)
 
 
 def _abspath(value: str) -> str:
@@ -171,7 +182,8 @@ def _apply(cfg: Any, args: argparse.Namespace) -> None:
     }
     idfix: dict[str, Any] = {"scope": args.idfix_scope, "base": args.idfix_base, "rule_set": args.rule_set}
     capacity: dict[str, Any] = {"mailbox_stats": args.mailbox_stats and _abspath(args.mailbox_stats),
-                                "window_hours": args.window_hours, "target_quota_gb": args.target_quota_gb}
+                                "window_hours": args.window_hours, "target_quota_gb": args.target_quota_gb,
+                                "max_concurrent_migrations": args.max_concurrent_migrations}
     tenant: dict[str, Any] = {}
     if args.tenant_domains:
         if _is_file_name(args.tenant_domains):

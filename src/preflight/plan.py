@@ -98,6 +98,8 @@ class Plan:
         unmatched_statistics: mailbox statistics rows whose legacyExchangeDN is no planned
             or excluded mailbox's (``{"legacy_dn", "name", "line"}``).
         options: the options the plan was built with.
+        warnings: ``{"code", "message", "fix"}`` of what the waves will run into, as the check of
+            that code reports it (PF704: more concurrent migrations than MAPI sessions).
     """
 
     waves: list[Wave] = field(default_factory=list)
@@ -105,6 +107,7 @@ class Plan:
     excluded: list[dict[str, Any]] = field(default_factory=list)
     unmatched_statistics: list[dict[str, Any]] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
+    warnings: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def gb_per_hour(self) -> tuple[float, float]:
@@ -132,6 +135,7 @@ class Plan:
                           for c in self.cut_links],
             "excluded": self.excluded,
             "unmatched_statistics": self.unmatched_statistics,
+            "warnings": self.warnings,
         }
 
     def render_text(self) -> str:
@@ -154,6 +158,9 @@ class Plan:
             out.append(f"{len(self.excluded)} mailbox(es) left out (fix them, then plan again):")
             for e in self.excluded:
                 out.append(f"  {e['address'] or e['dn']}: {e['code']} {e['reason']}")
+        for warning in self.warnings:
+            out.append(f"warning {warning['code']}: {warning['message']}")
+            out.append(f"  fix: {warning['fix']}")
         if self.unmatched_statistics:
             out.append(f"{len(self.unmatched_statistics)} mailbox statistics row(s) match no directory mailbox:")
             for u in self.unmatched_statistics:
@@ -432,11 +439,13 @@ def plan(
     # sizes from the mailbox statistics, by legacyExchangeDN
     sizes: list[int | None] = [None] * len(boxes)
     rates = (10.0, 14.0)
+    options = None
     if cfg.capacity:
         from .checks.capacity.providers import capacity_options, mailbox_stats
 
         try:
-            rates = capacity_options(cfg).gb_per_hour
+            options = capacity_options(cfg)
+            rates = options.gb_per_hour
             stats = mailbox_stats(cfg) if cfg.capacity.get("mailbox_stats") else None
         except SourceError as exc:
             raise PlanError(str(exc)) from None
@@ -503,6 +512,12 @@ def plan(
             wave.mailboxes.append(planned[i])
             wave_of[i] = wave.name
         result.waves.append(wave)
+    if options is not None:  # one wave runs at a time: its rows bound the mailboxes that move at once
+        from .checks.capacity.checks import mapi_session_overrun
+
+        found = mapi_session_overrun(options, max((len(w.mailboxes) for w in result.waves), default=0))
+        if found:
+            result.warnings.append({"code": "PF704", "message": found[0], "fix": found[1]})
 
     attributes: dict[tuple[str, int, int], list[str]] = {}
     for i, j, attribute in every_link:

@@ -128,7 +128,8 @@ def test_mailbox_over_the_quota_and_mailbox_without_statistics():
 def test_skipped_without_statistics_and_errored_when_they_are_broken(tmp_path):
     report = preflight.check_batch(WAVES, {"directory": {"source": DIRECTORY}}, select=["PF7"])
     assert {r.status for r in report.results} == {Status.SKIPPED}
-    assert all("mailbox statistics" in r.reason or "window" in r.reason for r in report.results)
+    assert all("mailbox statistics" in r.reason or "window" in r.reason or "MaxConcurrentMigrations" in r.reason
+               for r in report.results)
     broken = tmp_path / "stats.csv"
     broken.write_bytes(E2007.encode()[:-40])
     report = preflight.check_batch(WAVES, {"directory": {"source": DIRECTORY}, "capacity": {"mailbox_stats": str(broken)}},

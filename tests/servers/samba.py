@@ -138,6 +138,13 @@ _SCHEMA_ATTRIBUTES = (
     _Attribute("publicDelegates", _DN, False, _MAIL, 15, link_id=10),
     _Attribute("publicDelegatesBL", _DN, False, _TOP, 16, link_id=11),
     _Attribute("msExchMailboxSecurityDescriptor", _NT_SECURITY_DESCRIPTOR, True, _MAIL, 17),
+    # Mail routing in the Configuration partition (accepted domains, recipient policies, connectors): only on
+    # the classes of _SCHEMA_CLASSES that name them (OID suffixes from 101: apart from the others).
+    _Attribute("msExchAcceptedDomainName", _UNICODE, True, (), 101),
+    _Attribute("msExchAcceptedDomainFlags", _INTEGER, True, (), 102),
+    _Attribute("gatewayProxy", _UNICODE, False, (), 103),
+    _Attribute("msExchNonAuthoritativeDomains", _UNICODE, False, (), 104),
+    _Attribute("routingList", _UNICODE, False, (), 105),
 )
 
 
@@ -167,6 +174,9 @@ _SCHEMA_CLASSES = (
     _ObjectClass("msExchDynamicDistributionList", 5,
                  ("displayName", "mail", "mailNickname", "proxyAddresses", "legacyExchangeDN"),
                  ("container", "organizationalUnit")),
+    _ObjectClass("msExchAcceptedDomain", 101, ("msExchAcceptedDomainName", "msExchAcceptedDomainFlags")),
+    _ObjectClass("msExchRecipientPolicy", 102, ("gatewayProxy", "msExchNonAuthoritativeDomains")),
+    _ObjectClass("msExchRoutingSMTPConnector", 103, ("routingList",)),
 )
 
 

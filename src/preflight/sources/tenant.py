@@ -12,24 +12,30 @@ with BOM (what Windows PowerShell 5.1's ``>`` writes); CSV files may start
 with the ``#TYPE`` line of ``Export-Csv`` without ``-NoTypeInformation``.
 
 ``graph`` — Microsoft Graph ``GET /domains`` (JSON: ``value`` list of ``id``,
-``isVerified``, ``supportedServices``)::
+``isVerified``, ``supportedServices``, ``authenticationType``)::
 
     az rest --method get --url https://graph.microsoft.com/v1.0/domains > domains.json
     # or, with the Microsoft.Graph PowerShell SDK (Connect-MgGraph -Scopes Domain.Read.All):
     Invoke-MgGraphRequest -Uri https://graph.microsoft.com/v1.0/domains -OutputType Json | Set-Content domains.json
 
 ``mgdomain`` — ``Get-MgDomain`` (Microsoft.Graph.Identity.DirectoryManagement;
-``Id``, ``IsVerified``, ``SupportedServices``), JSON or CSV::
+``Id``, ``IsVerified``, ``SupportedServices``, ``AuthenticationType``), JSON or CSV::
 
-    Get-MgDomain -All | Select-Object Id, IsVerified, SupportedServices | ConvertTo-Json | Set-Content domains.json
-    Get-MgDomain -All | Select-Object Id, IsVerified, @{n='SupportedServices'; e={$_.SupportedServices -join ','}} |
-        Export-Csv domains.csv -NoTypeInformation
+    Get-MgDomain -All | Select-Object Id, IsVerified, SupportedServices, AuthenticationType | ConvertTo-Json |
+        Set-Content domains.json
+    Get-MgDomain -All | Select-Object Id, IsVerified, @{n='SupportedServices'; e={$_.SupportedServices -join ','}},
+        AuthenticationType | Export-Csv domains.csv -NoTypeInformation
 
 ``msol`` — ``Get-MsolDomain`` (MSOnline, retired by Microsoft in 2025 but its
 exports still turn up; ``Name``, ``Status``, ``Capabilities``). CSV, because
 Windows PowerShell's ``ConvertTo-Json`` writes its enums as numbers::
 
-    Get-MsolDomain | Select-Object Name, Status, Capabilities | Export-Csv domains.csv -NoTypeInformation
+    Get-MsolDomain | Select-Object Name, Status, Capabilities, Authentication | Export-Csv domains.csv -NoTypeInformation
+
+The domain's sign-in type (``authenticationType`` / ``AuthenticationType``:
+``Managed`` or ``Federated``; Get-MsolDomain's ``Authentication``) tells PF142
+which batch rows belong to a federated domain; an export without it (and
+``accepted-domain`` or a list, which never have it) leaves PF142 skipped.
 
 ``accepted-domain`` — ``Get-AcceptedDomain`` run in **Exchange Online**
 PowerShell (``Connect-ExchangeOnline``; not the on-premises shell, whose
@@ -64,12 +70,19 @@ TENANT_KEYS = frozenset({"domains", "domains_file", "format"})
 
 @dataclass(frozen=True)
 class TenantDomain:
-    """One domain of the tenant: ``email`` is true when it supports the Email service."""
+    """One domain of the tenant: ``email`` is true when it supports the Email service;
+    ``authentication`` is ``"Managed"`` or ``"Federated"`` (sign-in through AD FS or
+    another identity provider), ``None`` when the export does not say."""
 
     name: str
     verified: bool
     email: bool
     status: str = ""
+    authentication: str | None = None
+
+    @property
+    def federated(self) -> bool:
+        return self.authentication == "Federated"
 
 
 @dataclass
@@ -85,6 +98,11 @@ class TenantDomains:
 
     def verified_email(self) -> list[str]:
         return [d.name for d in self.domains.values() if d.verified and d.email]
+
+    def knows_authentication(self) -> bool:
+        """True when the export says how each domain's users sign in (Graph ``authenticationType``,
+        Get-MgDomain ``AuthenticationType``, Get-MsolDomain ``Authentication``)."""
+        return bool(self.domains) and all(d.authentication is not None for d in self.domains.values())
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": "tenant", "format": self.format}
@@ -219,6 +237,23 @@ def _services(value: Any, name: str, n: int) -> list[str]:
     raise TenantExportError(f"{name}, item {n}: SupportedServices is {value!r}, not a list of services")
 
 
+#: Sign-in types of a tenant domain (Graph authenticationType; MSOnline's DomainAuthenticationType).
+AUTHENTICATION_TYPES = ("Managed", "Federated")
+
+
+def _authentication(value: Any, what: str, name: str, n: int) -> str | None:
+    """``"Managed"`` or ``"Federated"``; ``None`` when the export has no such column (or leaves it empty)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+        raise TenantExportError(f"{name}, item {n}: {what} is the number {value!r} (ConvertTo-Json in Windows "
+                                "PowerShell writes enums as numbers): export it with Export-Csv, or as text")
+    for kind in AUTHENTICATION_TYPES:
+        if str(value).strip().casefold() == kind.casefold():
+            return kind
+    raise TenantExportError(f"{name}, item {n}: {what} is {value!r}, not Managed or Federated")
+
+
 def _name(value: Any, name: str, n: int) -> str | None:
     if isinstance(value, dict):  # a serialized SmtpDomain(WithSubdomains)
         value = value.get("Domain") or value.get("domain") or value.get("Address") or value.get("address")
@@ -236,7 +271,8 @@ def _graph_row(item: dict[str, Any], name: str, n: int) -> TenantDomain | None:
     verified = _bool(item.get("isverified"), "isVerified", name, n)
     services = _services(item.get("supportedservices"), name, n)
     email = any(s.casefold() == "email" for s in services)
-    return TenantDomain(dom, verified, email, "Verified" if verified else "Unverified")
+    return TenantDomain(dom, verified, email, "Verified" if verified else "Unverified",
+                        _authentication(item.get("authenticationtype"), "AuthenticationType", name, n))
 
 
 def _msol_row(item: dict[str, Any], name: str, n: int) -> TenantDomain | None:
@@ -253,7 +289,8 @@ def _msol_row(item: dict[str, Any], name: str, n: int) -> TenantDomain | None:
         raise TenantExportError(f"{name}, item {n}: Capabilities is the number {caps!r}: "
                                 "export Get-MsolDomain with Export-Csv")
     services = _services(caps, name, n)
-    return TenantDomain(dom, status.casefold() == "verified", any(s.casefold() == "email" for s in services), status)
+    return TenantDomain(dom, status.casefold() == "verified", any(s.casefold() == "email" for s in services), status,
+                        _authentication(item.get("authentication"), "Authentication", name, n))
 
 
 def _accepted_row(item: dict[str, Any], name: str, n: int) -> TenantDomain | None:

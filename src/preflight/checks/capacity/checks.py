@@ -1,10 +1,13 @@
 """PF700–PF703: each batch's size and estimated hours, batches longer than the window,
-mailboxes over the Exchange Online quota, and batch mailboxes without statistics."""
+mailboxes over the Exchange Online quota, and batch mailboxes without statistics;
+PF704: more concurrent migrations than the migration account's MAPI sessions."""
 
 from __future__ import annotations
 
+import math
+
 from ...registry import Missing, Problem, check
-from .providers import GIB
+from .providers import GIB, CapacityOptions
 
 
 def _gb(size_bytes: int) -> str:
@@ -124,3 +127,80 @@ def no_statistics(batch_mailboxes):
                     path=b.path, row=b.row, line=b.line, column="EmailAddress", dn=b.dn,
                     attribute="legacyExchangeDN", fix="export the mailbox statistics of every server, then check again",
                 )
+
+
+def _concurrency(value: float) -> str:
+    return "Unlimited" if math.isinf(value) else f"{value:g}"
+
+
+def mapi_session_overrun(options: CapacityOptions, mailboxes: int | None) -> tuple[str, str] | None:
+    """``(message, fix)`` when one migration account would open more MAPI sessions at once than a user may
+    (cause I-02), else ``None``.
+
+    Args:
+        options: ``max_concurrent_migrations`` (the endpoint's MaxConcurrentMigrations; must be set) and
+            ``mapi_session_limit`` (sessions per user on a mailbox server).
+        mailboxes: the most mailboxes that migrate at the same time (the batch rows), or ``None`` when unknown.
+    """
+    concurrent = options.max_concurrent_migrations
+    limit = options.mapi_session_limit
+    if concurrent is None:
+        return None
+    at_once = concurrent if mailboxes is None else min(concurrent, mailboxes)
+    if at_once <= limit:
+        return None
+    stated = _concurrency(concurrent)
+    by_rows = f", and the batches hold {mailboxes} mailboxes" if mailboxes is not None else ""
+    shown = f"{at_once:g}" if not math.isinf(at_once) else "an unlimited number of"
+    message = (f"the migration endpoint moves up to {stated} mailboxes at once (MaxConcurrentMigrations{by_rows}): "
+               f"its one migration account opens at least {shown} MAPI sessions, more than the {limit} one user may "
+               "open on an Exchange 2003/2007 mailbox server; the moves beyond it fail (MapiExceptionSessionLimit, "
+               "event 9646)")
+    fix = (f"lower the endpoint's concurrency to {limit} or less (Set-MigrationEndpoint <name> "
+           f"-MaxConcurrentMigrations {limit}), or spread the batches over more endpoints, each with its own migration "
+           "account; or raise 'Maximum Allowed Sessions Per User' on the mailbox servers (Microsoft KB 842022) and "
+           "set mapi_session_limit to it")
+    return message, fix
+
+
+@check("PF704", "capacity-mapi-session-limit", severity="warning")
+def mapi_session_limit(capacity_options, batch_row_count):
+    """The endpoint's concurrent migrations exceed the MAPI sessions one account may open (32 by default).
+
+    Why: a staged migration reads every mailbox through the migration
+    endpoint's one account, with at least one MAPI session per mailbox it
+    moves at once; the endpoint's MaxConcurrentMigrations sets how many. Since
+    Exchange 2003 SP1 a mailbox server allows one user 32 MAPI sessions by
+    default ("Maximum Allowed Sessions Per User"); beyond it the store closes
+    the sessions ("…exceeded the maximum of 32 objects of type 'session'",
+    event 9646) and the moves fail or stall with `MapiExceptionSessionLimit`.
+    With batch files given, no more mailboxes than their rows move at once.
+    The limit applies per mailbox server: mailboxes spread over several
+    servers meet it later.
+
+    Fix: set the endpoint's MaxConcurrentMigrations to at most the limit
+    (`Set-MigrationEndpoint <name> -MaxConcurrentMigrations 32`), or spread
+    the batches over more endpoints, each with its own migration account; or
+    raise the limit on the mailbox servers (registry value "Maximum Allowed
+    Sessions Per User", Microsoft KB 842022) and state it as
+    `mapi_session_limit` in `[tool.preflight.capacity]`.
+
+    Source: failure cause I-02 of the staged-migration taxonomy; Microsoft KB
+    842022 (event 9646, the default of 0x20 = 32 sessions per user); the
+    endpoint's MaxConcurrentMigrations (`New-MigrationEndpoint`,
+    `Get-MigrationEndpoint`).
+
+    Needs the endpoint's MaxConcurrentMigrations: `max_concurrent_migrations`
+    in `[tool.preflight.capacity]` or `--max-concurrent-migrations N` (as
+    `Get-MigrationEndpoint | Format-List Identity, MaxConcurrentMigrations`
+    shows it); skipped without it.
+    """
+    if capacity_options.max_concurrent_migrations is None:
+        raise Missing("the endpoint's MaxConcurrentMigrations is not stated (--max-concurrent-migrations N, or "
+                      "max_concurrent_migrations in [tool.preflight.capacity]; Get-MigrationEndpoint shows it)")
+    found = mapi_session_overrun(capacity_options, batch_row_count)
+    if found:
+        message, fix = found
+        yield Problem(message, attribute="MaxConcurrentMigrations", fix=fix,
+                      value=_concurrency(capacity_options.max_concurrent_migrations),
+                      suggested_value=str(capacity_options.mapi_session_limit))

@@ -9,11 +9,17 @@
 ``capacity_options``
     the ``[capacity]`` options, validated: ``gb_per_hour`` (the slow and fast migration
     rates, GB per hour; default 10 and 14), ``window_hours`` (the time one batch may take;
-    ``None`` when not set) and ``target_quota_gb`` (default 50).
+    ``None`` when not set), ``target_quota_gb`` (default 50), ``max_concurrent_migrations``
+    (the migration endpoint's MaxConcurrentMigrations, a number or ``"Unlimited"``; ``None``
+    when not stated) and ``mapi_session_limit`` (MAPI sessions one user may open on a mailbox
+    server; default 32).
+``batch_row_count``
+    the mailbox rows of the run's batch files (``None`` when no batch file is given).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +31,9 @@ DEFAULT_GB_PER_HOUR = (10.0, 14.0)
 #: for an office worker (Exchange Online Plan 1, Microsoft 365 Business Basic/Standard, E1).
 DEFAULT_TARGET_QUOTA_GB = 50.0
 GIB = 2**30
+#: MAPI sessions Exchange 2003 SP1 and later allow one user by default ("Maximum Allowed
+#: Sessions Per User", 0x20; Microsoft KB 842022).
+DEFAULT_MAPI_SESSION_LIMIT = 32
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,8 @@ class CapacityOptions:
     gb_per_hour: tuple[float, float] = DEFAULT_GB_PER_HOUR
     window_hours: float | None = None
     target_quota_gb: float = DEFAULT_TARGET_QUOTA_GB
+    max_concurrent_migrations: float | None = None  # math.inf for "Unlimited"
+    mapi_session_limit: int = DEFAULT_MAPI_SESSION_LIMIT
 
     def hours(self, size_bytes: int) -> tuple[float, float]:
         """Estimated hours to move ``size_bytes``: (at the fast rate, at the slow rate)."""
@@ -76,11 +87,31 @@ def capacity_options(config) -> CapacityOptions:
         raise SourceError(f"[capacity] gb_per_hour must be a number or two numbers (slow, fast), not {rates!r}")
     slow, fast = sorted(_number(r, "gb_per_hour") for r in rates)
     window = opts.get("window_hours")
+    concurrent = opts.get("max_concurrent_migrations")
+    if isinstance(concurrent, str) and concurrent.strip().casefold() == "unlimited":
+        concurrent = math.inf
+    elif concurrent is not None:
+        concurrent = _count(concurrent, "max_concurrent_migrations")
     return CapacityOptions(
         gb_per_hour=(slow, fast),
         window_hours=None if window is None else _number(window, "window_hours"),
         target_quota_gb=_number(opts.get("target_quota_gb", DEFAULT_TARGET_QUOTA_GB), "target_quota_gb"),
+        max_concurrent_migrations=concurrent,
+        mapi_session_limit=int(_count(opts.get("mapi_session_limit", DEFAULT_MAPI_SESSION_LIMIT), "mapi_session_limit")),
     )
+
+
+def _count(value: Any, key: str) -> float:
+    """A whole number of at least 1 (``[capacity] key``)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SourceError(f"[capacity] {key} must be a whole number of at least 1, not {value!r}")
+    return float(value)
+
+
+@provider("batch_row_count")
+def batch_row_count(batches=None) -> int | None:
+    """The mailbox rows (non-blank records after the header) of the run's batch files."""
+    return None if batches is None else sum(len(bf.mailbox_records) for bf in batches)
 
 
 @provider("mailbox_stats")

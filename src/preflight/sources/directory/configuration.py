@@ -9,6 +9,12 @@ under ``CN=<Org>,CN=Microsoft Exchange,CN=Services``:
   from Exchange 2007 on), see :func:`parse_serial_number` and :func:`decode_version_number`;
 * mailbox stores (``msExchPrivateMDB``, what a user's ``homeMDB`` points at) and public
   folder stores (``msExchPublicMDB``), public folder trees (``msExchPFTree``);
+* how the organization routes mail (cause A-06): Exchange 2007 accepted domains
+  (``msExchAcceptedDomain``: ``msExchAcceptedDomainName``, and ``msExchAcceptedDomainFlags``
+  whose two low bits are the type, 0 Authoritative, 1 ExternalRelay, 2 InternalRelay),
+  recipient policies (``msExchRecipientPolicy``: the ``gatewayProxy`` templates, authoritative
+  unless listed in ``msExchNonAuthoritativeDomains``, Exchange 2003), and SMTP connectors
+  (``msExchRoutingSMTPConnector``: their address spaces in ``routingList``, ``SMTP:*;1``);
 * the Autodiscover service connection points (``serviceConnectionPoint`` whose
   ``keywords`` hold ``77378F46-2C66-4aa9-A6A6-3E7A48B19596`` (an SCP URL) or
   ``67661d7F-8FC4-4fa7-BFAC-E1D7794C1F68`` (an SCP pointer); Microsoft, "Find
@@ -53,8 +59,8 @@ from . import ldif_text
 __all__ = [
     "AUTODISCOVER_POINTER_KEYWORD", "AUTODISCOVER_URL_KEYWORD", "CONFIGURATION_ATTRIBUTES", "DOMAIN_ATTRIBUTES",
     "EXPORT_COMMANDS", "AutodiscoverScp", "DomainPolicy", "Entry", "ExchangeConfiguration", "ExchangeServer",
-    "ExchangeStore", "ExchangeVersion", "decode_version_number", "from_entries", "is_organization_export",
-    "parse_serial_number", "read_entries", "read_exports", "read_live", "split_sources",
+    "ExchangeStore", "ExchangeVersion", "MailDomain", "SmtpConnector", "decode_version_number", "from_entries",
+    "is_organization_export", "mail_routing", "parse_serial_number", "read_entries", "read_exports", "read_live", "split_sources",
 ]
 
 #: ``keywords`` value of an Autodiscover SCP URL object / an SCP pointer object.
@@ -63,16 +69,20 @@ AUTODISCOVER_POINTER_KEYWORD = "67661d7F-8FC4-4fa7-BFAC-E1D7794C1F68"
 
 #: Object classes read from the Configuration partition.
 CONFIGURATION_CLASSES = ("msExchExchangeServer", "msExchPrivateMDB", "msExchPublicMDB", "msExchPFTree",
-                         "serviceConnectionPoint")
+                         "serviceConnectionPoint", "msExchAcceptedDomain", "msExchRecipientPolicy",
+                         "msExchRoutingSMTPConnector")
 #: LDAP filter of the Configuration-partition read (live and the ldifde/csvde ``-r``).
 CONFIGURATION_FILTER = (
     "(|(objectClass=msExchExchangeServer)(objectClass=msExchPrivateMDB)(objectClass=msExchPublicMDB)"
+    "(objectClass=msExchAcceptedDomain)(objectClass=msExchRecipientPolicy)(objectClass=msExchRoutingSMTPConnector)"
     f"(objectClass=msExchPFTree)(&(objectClass=serviceConnectionPoint)(|(keywords={AUTODISCOVER_URL_KEYWORD})"
     f"(keywords={AUTODISCOVER_POINTER_KEYWORD}))))"
 )
 #: Attributes read from the Configuration partition.
 CONFIGURATION_ATTRIBUTES = ("cn", "objectClass", "serialNumber", "versionNumber", "legacyExchangeDN",
-                            "msExchOwningServer", "keywords", "serviceBindingInformation")
+                            "msExchOwningServer", "keywords", "serviceBindingInformation",
+                            "msExchAcceptedDomainName", "msExchAcceptedDomainFlags", "gatewayProxy",
+                            "msExchNonAuthoritativeDomains", "routingList")
 #: Attributes read from the domain head.
 DOMAIN_ATTRIBUTES = ("objectClass", "minPwdLength", "maxPwdAge", "pwdProperties")
 
@@ -239,6 +249,30 @@ class AutodiscoverScp:
 
 
 @dataclass(frozen=True)
+class MailDomain:
+    """An SMTP domain the organization knows, as an Exchange 2007 accepted domain (``source``
+    ``"accepted-domain"``) or an Exchange 2003 recipient policy address (``"recipient-policy"``):
+    ``domain`` as written (``*.contoso.com`` covers the subdomains), ``authoritative``: the
+    organization takes mail for it as its own (it delivers or rejects it, never routes it on)."""
+
+    dn: str
+    name: str
+    domain: str
+    authoritative: bool
+    source: str
+
+
+@dataclass(frozen=True)
+class SmtpConnector:
+    """An SMTP connector (Exchange 2003) or Send connector (Exchange 2007) and the domains it routes
+    to: the SMTP address spaces of its ``routingList`` (``*``, ``contoso.com``, ``*.contoso.com``)."""
+
+    dn: str
+    name: str
+    address_spaces: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class DomainPolicy:
     """A domain head's password policy: ``min_pwd_length`` (characters), ``max_pwd_age``
     (AD's negative 100-ns interval as stored; None when absent), ``pwd_properties`` (flags)."""
@@ -274,6 +308,12 @@ class ExchangeConfiguration:
     #: Dynamic (query-based) distribution groups as ``(dn, name)``, read live from the domain
     #: partition; None when not read (exports: they come with the user export).
     dynamic_groups: tuple[tuple[str, str], ...] | None = None
+    #: Mail routing (cause A-06): accepted domains and recipient policy addresses, SMTP connectors;
+    #: ``routing_read`` is False when no recipient policy was read (every organization has its
+    #: Default Policy: an export without one was made with a filter that left them out).
+    mail_domains: tuple[MailDomain, ...] = ()
+    connectors: tuple[SmtpConnector, ...] = ()
+    routing_read: bool = False
 
     def describe(self) -> dict[str, Any]:
         return dict(self.description)
@@ -351,7 +391,39 @@ def from_entries(config_entries: Iterable[Entry], domain_entries: Iterable[Entry
     domains = [DomainPolicy(e.dn, e.integer("minPwdLength"), e.integer("maxPwdAge"), e.integer("pwdProperties"))
                for e in domain_entries if "domaindns" in e.classes or is_domain_head(e.dn)]
     return ExchangeConfiguration(configuration_read, domains_read, tuple(servers), tuple(stores), tuple(trees),
-                                 tuple(scps), tuple(domains), description)
+                                 tuple(scps), tuple(domains), description, **mail_routing(config_entries))
+
+
+def mail_routing(entries: Iterable[Entry]) -> dict[str, Any]:
+    """The ``mail_domains``, ``connectors`` and ``routing_read`` of :class:`ExchangeConfiguration`
+    from the Configuration partition's entries (other entries are ignored)."""
+    domains: list[MailDomain] = []
+    connectors: list[SmtpConnector] = []
+    policies = 0
+    for e in entries:
+        if "msexchaccepteddomain" in e.classes:
+            flags = e.integer("msExchAcceptedDomainFlags") or 0
+            domain = e.first("msExchAcceptedDomainName") or e.name
+            domains.append(MailDomain(e.dn, e.name, domain.strip().casefold(), flags & 3 == 0, "accepted-domain"))
+        elif "msexchrecipientpolicy" in e.classes:
+            policies += 1
+            relayed = {_smtp_domain(v) for v in e.texts("msExchNonAuthoritativeDomains")}
+            for proxy in e.texts("gatewayProxy"):
+                domain = _smtp_domain(proxy)
+                if domain:
+                    domains.append(MailDomain(e.dn, e.name, domain, domain not in relayed, "recipient-policy"))
+        elif "msexchroutingsmtpconnector" in e.classes:
+            spaces = tuple(v.split(":", 1)[1].rsplit(";", 1)[0].strip().casefold() for v in e.texts("routingList")
+                           if v[:5].casefold() == "smtp:")
+            connectors.append(SmtpConnector(e.dn, e.name, spaces))
+    return {"mail_domains": tuple(domains), "connectors": tuple(connectors), "routing_read": policies > 0}
+
+
+def _smtp_domain(template: str) -> str:
+    """The domain of an SMTP address template (``SMTP:@contoso.com``, ``smtp:%g.%s@contoso.com``); "" for another type."""
+    if template[:5].casefold() != "smtp:" or "@" not in template:
+        return ""
+    return template.rpartition("@")[2].strip().casefold()
 
 
 # --------------------------------------------------------------------------- live
