@@ -71,7 +71,8 @@ def parse(data: bytes) -> Iterator[tuple[str | None, dict[str, list[bytes | str]
         except StopIteration:
             return
         except errors as exc:
-            raise LDIFSyntaxError(parser.records_read, str(exc) or type(exc).__name__) from exc  # it counts a record when it starts it
+            # the parser counts a record when it starts it
+            raise LDIFSyntaxError(parser.records_read, str(exc) or type(exc).__name__) from exc
         yield record
 
 

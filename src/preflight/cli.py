@@ -6,7 +6,8 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from ._version import __version__
 
@@ -72,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ignore", action="append", metavar="CODES",
                    help="comma-separated codes, prefixes or names to skip (repeatable)")
     p.add_argument("--fail-on", choices=("error", "warning", "info"), help="lowest severity that fails (default: error)")
-    p.add_argument("--config", metavar="FILE", help="config file (default: nearest preflight.toml or pyproject.toml [tool.preflight])")
+    p.add_argument("--config", metavar="FILE",
+                   help="config file (default: nearest preflight.toml or pyproject.toml [tool.preflight])")
     p.add_argument("--sso", action="store_true", default=None, help="single sign-on (AD FS) is deployed")
     p.add_argument("--list-checks", action="store_true", help="list every check and exit")
     p.add_argument("--explain", metavar="CODE", help="print what a check does, why, and how to fix it")
@@ -312,7 +314,8 @@ def run(argv: Sequence[str] | None) -> int:
         try:
             if args.fix_ldif:
                 fix, undo = write_fix_ldif(report, Path(args.fix_ldif))
-                sys.stderr.write(f"preflight: wrote {fix} (proposed IdFix values) and {undo} (undo); review, then apply them yourself\n")
+                sys.stderr.write(f"preflight: wrote {fix} (proposed IdFix values) and {undo} (undo); "
+                                 "review, then apply them yourself\n")
             if args.idfix_csv:
                 sys.stderr.write(f"preflight: wrote {write_idfix_csv(report, Path(args.idfix_csv))} (IdFix grid)\n")
         except OSError as exc:

@@ -37,12 +37,14 @@ the test suite runs (``Okay: <input>`` must give no finding,
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import pkgutil
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterable, Iterator
 
 from .model import Severity
 
@@ -168,7 +170,6 @@ _EXAMPLE_RE = re.compile(r"^(?P<kind>Okay|PF\d{3})(?:\s*\[(?P<opts>[^\]]*)\])?:\
 
 _CHECKS: dict[str, Check] = {}
 _PROVIDERS: dict[str, Callable[..., Any]] = {}
-_loaded = False
 
 
 def check(code: str, name: str, *, severity: Severity | str, area: str | None = None):
@@ -219,16 +220,13 @@ def provider(name: str):
     return register
 
 
+@functools.cache
 def load() -> None:
     """Import every module under :mod:`preflight.checks` once, registering its checks."""
-    global _loaded
-    if _loaded:
-        return
     from . import checks
 
     for info in pkgutil.walk_packages(checks.__path__, checks.__name__ + "."):
         importlib.import_module(info.name)
-    _loaded = True
 
 
 def providers() -> dict[str, Callable[..., Any]]:

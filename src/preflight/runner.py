@@ -10,7 +10,8 @@ import inspect
 import os
 import time
 from datetime import datetime, timezone
-from typing import Any, Iterable, Sequence
+from typing import Any
+from collections.abc import Iterable, Sequence
 
 from . import registry
 from ._version import __version__
@@ -134,7 +135,7 @@ def run_check(chk: Check, ctx: Context, batch: BatchFile | None = None) -> tuple
         status, reason = Status.SKIPPED, str(exc)
     except SourceError as exc:
         status, reason = Status.ERRORED, redact(str(exc), ctx.secrets)
-    except Exception as exc:  # a bug in a check must not hide the other checks
+    except Exception as exc:  # noqa: BLE001 - a bug in a check must not hide the other checks
         status, reason = Status.ERRORED, redact(f"internal error: {type(exc).__name__}: {exc}", ctx.secrets)
     findings = [_finding(chk, p, subject) for p in problems]
     if status is None:

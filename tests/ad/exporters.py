@@ -38,7 +38,8 @@ import struct
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from preflight._ldif import Writer
 
@@ -65,13 +66,13 @@ def values(name: str, value: Any) -> list[str | bytes]:
         if isinstance(v, bool):
             out.append("TRUE" if v else "FALSE")
         elif isinstance(v, (bytes, bytearray)):
-            v = bytes(v)
+            raw = bytes(v)
             try:
-                text = v.decode("utf-8")
+                text = raw.decode("utf-8")
             except UnicodeDecodeError:
-                out.append(v)
+                out.append(raw)
                 continue
-            out.append(v if name.casefold() in BINARY or _CONTROL.search(text) else text)
+            out.append(raw if name.casefold() in BINARY or _CONTROL.search(text) else text)
         elif name.casefold() in BINARY:
             out.append(str(v).encode("utf-8"))
         else:

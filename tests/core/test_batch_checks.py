@@ -129,7 +129,8 @@ def test_type_line_is_reported_and_the_rest_checked():
 
 
 def test_duplicates_name_both_rows():
-    text = HEADER + "ann@contoso.com,Pa55word!x,False\r\nbob@contoso.com,Pa55word!x,False\r\n ANN@contoso.com,Pa55word!x,False\r\n"
+    text = (HEADER + "ann@contoso.com,Pa55word!x,False\r\nbob@contoso.com,Pa55word!x,False\r\n"
+            " ANN@contoso.com,Pa55word!x,False\r\n")
     (f,) = [f for f in run(text).findings if f.code == "PF134"]
     assert f.row == 4 and f.related == ({"row": 2, "line": 2},)
 
@@ -174,7 +175,8 @@ def test_password_checks_skip_without_password_column():
 
 def test_password_complexity_edges():
     long_pw = "Aa1" * 86  # 258 characters
-    text = HEADER + f"a@contoso.com,{long_pw},False\r\nb@contoso.com,abcdefgh,False\r\nc@contoso.com,abcdEFGH,False\r\nd@contoso.com,abcdEF12,False\r\n"
+    text = (HEADER + f"a@contoso.com,{long_pw},False\r\nb@contoso.com,abcdefgh,False\r\n"
+            "c@contoso.com,abcdEFGH,False\r\nd@contoso.com,abcdEF12,False\r\n")
     found = run(text, "PF152").findings
     assert [f.row for f in found] == [2, 3, 4]
     assert "longer than 256" in found[0].message

@@ -178,7 +178,7 @@ def test_list_checks_lists_every_registered_code(capsys):
     listed = [line.split()[0] for line in out.splitlines() if line.strip()]
     assert listed == ALL_CODES
     for c in preflight.list_checks():
-        line = next(l for l in out.splitlines() if l.startswith(c.code + " "))
+        line = next(text for text in out.splitlines() if text.startswith(c.code + " "))
         assert c.name in line and c.severity.value in line and c.area in line
 
 

@@ -28,7 +28,6 @@ Rows are keyed by legacyExchangeDN (case-insensitive), which the directory objec
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import os
@@ -38,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from ..registry import SourceError
+from .text import decode_export
 
 _UNITS = {"": 1, "B": 1, "KB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40}
 _BYTES_IN_PARENS = re.compile(r"\(\s*([\d.,\u00a0\u202f' ]+)\s*bytes?\s*\)", re.IGNORECASE)
@@ -109,16 +109,6 @@ class MailboxStats:
         return {"kind": "mailbox-statistics", "format": self.fmt, "path": self.path, "mailboxes": len(self.rows)}
 
 
-def _decode(data: bytes, name: str) -> str:
-    boms = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-    codec = next((c for bom, c in boms if data.startswith(bom)), "utf-8")
-    try:
-        return data.decode(codec)
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"{name} is not UTF-8 or UTF-16 text (bad byte at offset {exc.start}); "
-                          "export it again with Export-Csv -Encoding UTF8") from None
-
-
 def parse_mailbox_stats(data: bytes, name: str = "<memory>", size_unit: str = "KB") -> MailboxStats:
     """Read an export (see the module docstring).
 
@@ -131,7 +121,7 @@ def parse_mailbox_stats(data: bytes, name: str = "<memory>", size_unit: str = "K
         SourceError: not text, not CSV, no known columns, a row cut short (a truncated file), a size
             that is not a size, or no mailbox at all — never a partial result.
     """
-    text = _decode(data, name)
+    text = decode_export(data, name, SourceError)
     lines = text.splitlines(keepends=True)
     skip = 1 if lines and lines[0].lstrip().upper().startswith("#TYPE") else 0
     if not text.endswith(("\n", "\r")) and len(lines) > skip + 1:

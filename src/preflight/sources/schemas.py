@@ -25,8 +25,8 @@ class BatchRows(pa.DataFrameModel):
     row: Series[int] = pa.Field(ge=2, unique=True)
     line: Series[int] = pa.Field(ge=2)
     EmailAddress: Series[pd.StringDtype] = pa.Field(nullable=False)
-    Password: Optional[Series[pd.StringDtype]] = pa.Field(nullable=False)
-    ForceChangePassword: Optional[Series[pd.StringDtype]] = pa.Field(nullable=False)
+    Password: Optional[Series[pd.StringDtype]] = pa.Field(nullable=False)  # noqa: UP045 - pandera's optional column
+    ForceChangePassword: Optional[Series[pd.StringDtype]] = pa.Field(nullable=False)  # noqa: UP045
 
     class Config:
         strict = True

@@ -52,7 +52,6 @@ is a pure function of the bytes.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import json
@@ -63,6 +62,7 @@ from typing import Any
 
 from ..registry import Missing, SourceError
 from .dns import normalize_domain
+from .text import decode_export
 
 FORMATS = ("graph", "mgdomain", "msol", "accepted-domain", "list")
 TENANT_KEYS = frozenset({"domains", "domains_file", "format"})
@@ -152,17 +152,7 @@ def parse_tenant_export(data: bytes, name: str = "<memory>", fmt: str | None = N
 
 
 def _decode(data: bytes, name: str) -> str:
-    for bom, codec in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-                       (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                       (codecs.BOM_UTF16_BE, "utf-16")):
-        if data.startswith(bom):
-            break
-    else:
-        codec = "utf-8"
-    try:
-        return data.decode(codec)
-    except UnicodeDecodeError as exc:
-        raise TenantExportError(f"{name} is not UTF-8 or UTF-16 text ({codec}: bad byte at offset {exc.start})") from None
+    return decode_export(data, name, TenantExportError)
 
 
 def _lower(item: dict[str, Any]) -> dict[str, Any]:

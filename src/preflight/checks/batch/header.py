@@ -7,7 +7,8 @@ import re
 from ...registry import Missing, Problem, check
 from ...sources.batch_csv import KNOWN_COLUMNS, BatchFile
 
-_EMAIL_ALIASES = {"primarysmtpaddress", "windowsemailaddress", "mail", "email", "emailaddresses", "userprincipalname", "smtpaddress"}
+_EMAIL_ALIASES = {"primarysmtpaddress", "windowsemailaddress", "mail", "email", "emailaddresses", "userprincipalname",
+                  "smtpaddress"}
 _KNOWN = {c.casefold() for c in KNOWN_COLUMNS}
 
 
@@ -71,6 +72,8 @@ def missing_email_column(batch: BatchFile, header: list[str]):
     """
     if "EmailAddress" in batch.column_index():
         return
+    if not batch.records:  # a header means a first record; this only narrows the type
+        return
     first = batch.records[0]
     add_header = "Add the header line EmailAddress,Password,ForceChangePassword (the last two are optional)."
     if not _is_header(header):
@@ -99,6 +102,8 @@ def unknown_column(batch: BatchFile, header: list[str]):
     PF112: EmailAddress,DisplayName\\nann@contoso.com,Ann
     """
     _require_header(header)
+    if not batch.records:  # a header means a first record; this only narrows the type
+        return
     first = batch.records[0]
     present = batch.column_index()
     for name in header:
@@ -158,11 +163,14 @@ def duplicate_column(batch: BatchFile, header: list[str]):
     PF113: EmailAddress,\\nann@contoso.com,
     """
     _require_header(header)
+    if not batch.records:  # a header means a first record; this only narrows the type
+        return
     first = batch.records[0]
     seen: dict[str, int] = {}
     for i, name in enumerate(header, start=1):
         if not name:
-            yield Problem(f"header field {i} is empty", row=first.row, line=first.line, fix="Remove the extra comma from the header.")
+            yield Problem(f"header field {i} is empty", row=first.row, line=first.line,
+                          fix="Remove the extra comma from the header.")
             continue
         key = name.casefold()
         if key in seen:

@@ -140,7 +140,7 @@ def force_change_password_value(rows: MailboxRows):
     Source: Microsoft Learn, "CSV files for staged migration" (ForceChangePassword attribute).
 
     Okay: EmailAddress,ForceChangePassword\\nann@contoso.com,FALSE\\nbob@contoso.com,true
-    Okay: EmailAddress,Password,ForceChangePassword \\nann@contoso.com,Pa55word!x,False 
+    Okay: EmailAddress,Password,ForceChangePassword\\x20\\nann@contoso.com,Pa55word!x,False\\x20
     PF140: EmailAddress,ForceChangePassword\\nann@contoso.com,Yes
     PF140: EmailAddress,ForceChangePassword\\nann@contoso.com,
     """

@@ -104,7 +104,7 @@ def not_a_mailbox(batch_directory):
 def _isna(v) -> bool:
     import pandas as pd
 
-    return v is None or v is pd.NA or (isinstance(v, float) and v != v) or bool(pd.isna(v))
+    return v is None or bool(pd.isna(v))
 
 
 @check("PF211", "directory-hidden-from-gal", severity="error")

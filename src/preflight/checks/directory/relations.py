@@ -48,7 +48,7 @@ def mailbox_relations(batch_directory, directory):
     bd.require(*mailbox_attributes(related))
     mailboxes = related[is_mailbox(related).to_numpy()] if not related.empty else related
     addr = {dn.casefold(): (m or primary_smtp(p)) for dn, m, p in
-            zip(mailboxes["dn"], mailboxes["mail"], mailboxes["proxyAddresses"])}
+            zip(mailboxes["dn"], mailboxes["mail"], mailboxes["proxyAddresses"], strict=True)}
     places = bd.file_of()
     out = []
     for rid, relation, other in dict.fromkeys(pairs):

@@ -6,7 +6,8 @@ csvde CSV, Get-ADUser CSV). Every source gives the same normalized data, a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Iterable
 
 if TYPE_CHECKING:
     import pandas as pd

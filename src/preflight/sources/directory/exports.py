@@ -332,7 +332,7 @@ def _read_csv(path: str | os.PathLike[str], fmt: str) -> tuple[pd.DataFrame, fro
         # pyarrow's parser uses both cores (10^6 objects: 0.8 s against 3.3 s); a file it refuses is read
         # again by pandas' C parser, whose messages name the line.
         table = pd.read_csv(path, engine="pyarrow", **options)
-    except Exception:
+    except Exception:  # noqa: BLE001 - any refusal of pyarrow's parser: pandas reads it again and names the line
         table = None
     fallback = table is None
     try:

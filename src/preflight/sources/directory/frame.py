@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 
 from ...registry import SourceError
 from ..schemas import DIRECTORY_BOOLS, DIRECTORY_INTS, DIRECTORY_LISTS, DIRECTORY_STRINGS, DirectoryObjects
@@ -66,7 +67,7 @@ def build(cols: dict[str, pd.Series], name: str, where: Callable[[int], str]) ->
         # would add ~1 s for nothing more.
         DirectoryObjects.validate(frame.head(_VALIDATE_ROWS))
         return frame
-    except Exception as exc:  # pandera SchemaError: a bug here, not in the file; keep the reason
+    except (pa.errors.SchemaError, pa.errors.SchemaErrors) as exc:  # a bug here, not in the file; keep the reason
         raise SourceError(f"{name}: the export does not give valid directory data: {first_line(exc)}") from None
 
 

@@ -351,8 +351,7 @@ class LdapSource:
 
     def root_dse_values(self, attribute: str) -> list[str]:
         """The text values of one rootDSE attribute (``configurationNamingContext``, say); one search."""
-        read = getattr(self, "_read", None)  # the split backends read the rootDSE as the object ""
-        return [_text(v) for v in (read("", attribute) if read is not None else self._root_dse(attribute))]
+        return [_text(v) for v in self._read("", attribute)]  # the rootDSE is the object ""
 
     def search_entries(self, base: str, search_filter: str, attributes: Iterable[str]
                        ) -> Iterator[tuple[str, dict[str, list[bytes]]]]:
