@@ -37,6 +37,8 @@ from .registry import Missing, SourceError
 if TYPE_CHECKING:
     import pandas as pd
 
+#: Ways to order the waves: none, by organizational unit, by the department attribute.
+GROUP_BY = ("none", "ou", "department")
 #: The staged-migration limit of rows per batch.
 MAX_ROWS = 2000
 #: Links that keep mailboxes together, and the attribute each comes from.
@@ -383,7 +385,9 @@ def plan(
         window_hours: hours one batch may take at the slow rate (needs mailbox statistics).
         pilot: a first wave: a number of mailboxes (whole groups, smallest first), or the
             pilot's addresses (a file or a list); links from it to later waves are cut.
-        group_by: ``"none"``, or ``"ou"`` (waves hold one organizational unit each).
+        group_by: ``"none"``, ``"ou"`` or ``"department"``: the waves hold one organizational unit
+            (the parent of the DN) or one ``department`` each, as far as affinity groups allow (a
+            group stays whole, under the key of its first mailbox).
 
     Returns:
         The :class:`Plan`; write it with :meth:`Plan.write`.
@@ -400,13 +404,19 @@ def plan(
         raise PlanError('preflight plan needs the plan extra: pip install "preflight[plan]"') from None
     if not 1 <= int(max_rows) <= MAX_ROWS:
         raise PlanError(f"max_rows must be 1 to {MAX_ROWS} (a staged migration batch holds at most {MAX_ROWS})")
-    if group_by not in ("none", "ou"):
-        raise PlanError(f"group_by must be 'none' or 'ou', not {group_by!r}")
+    if group_by not in GROUP_BY:
+        raise PlanError(f"group_by must be {', '.join(GROUP_BY)}, not {group_by!r}")
     for name, value in (("max_gb", max_gb), ("window_hours", window_hours)):
         if value is not None and value <= 0:
             raise PlanError(f"{name} must be a positive number")
     cfg = _config(config)
     source = _directory(cfg)
+    if group_by == "department":
+        from .sources.directory import unknown
+
+        reason = unknown(source, ["department"])
+        if reason:
+            raise PlanError(f"--group-by department: {reason}")
     bases = cfg.directory.get("base_dn") or [None]
     bases = [bases] if isinstance(bases, str) else list(bases)
     boxes = _candidates(source, bases)
@@ -495,11 +505,14 @@ def plan(
             waves_idx.append((sorted(chosen), True))
 
     units = [part for g in groups for part in _split(g, graph, weights, limits)]
-    if group_by == "ou":
+    if group_by != "none":
+        if group_by == "ou":
+            keys = [dn.split(",", 1)[1].casefold() if "," in dn else "" for dn in boxes["dn"].tolist()]
+        else:
+            keys = [v.casefold() if isinstance(v, str) else "" for v in boxes["department"].tolist()]
         by_key: dict[str, list[list[int]]] = {}
         for u in units:
-            dn = planned[u[0]].dn
-            by_key.setdefault(dn.split(",", 1)[1].casefold() if "," in dn else "", []).append(u)
+            by_key.setdefault(keys[u[0]], []).append(u)
         bins = [b for key in sorted(by_key) for b in _pack(by_key[key], weights, limits)]
     else:
         bins = _pack(units, weights, limits)

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from collections.abc import Sequence
 
+from .plan import GROUP_BY
+
 PLAN_EPILOG = """\
 exit codes:
   0  the plan was written (cut links and left-out mailboxes are listed, not failures)
@@ -37,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--max-rows", type=int, default=2000, metavar="N", help="mailboxes per batch (1 to 2,000; default 2,000)")
     g.add_argument("--max-gb", type=float, metavar="GB", help="GB per batch (with --mailbox-stats)")
     g.add_argument("--pilot", type=_pilot, metavar="N|FILE", help="a first wave: N mailboxes, or the addresses in FILE")
-    g.add_argument("--group-by", choices=("none", "ou"), default="none", help="keep each organizational unit in its own waves")
+    g.add_argument("--group-by", choices=GROUP_BY, default="none",
+                   help="keep each organizational unit (ou) or department in its own waves, as far as affinity allows")
     g.add_argument("--password-columns", action="store_true",
                    help="add empty Password and ForceChangePassword columns to the wave files")
     return p

@@ -71,10 +71,11 @@ def mailbox(cn: str, address: str, *, extra_proxies: tuple[str, ...] = (), type_
 
 
 OBJECTS: list[tuple[str, dict[str, Any]]] = [
-    mailbox("Mona Manager", "mona.manager@contoso.com"),
+    mailbox("Mona Manager", "mona.manager@contoso.com", department="Sales"),
     mailbox("Carol Diaz", "carol.diaz@contoso.com", msExchHideFromAddressLists=True),
-    mailbox("Bob Ross", "bob.ross@contoso.com"),
-    mailbox("Ann Lee", "ann.lee@contoso.com", extra_proxies=("smtp:alee@contoso.com",), manager=dn("Bob Ross")),
+    mailbox("Bob Ross", "bob.ross@contoso.com", department="Finance"),
+    mailbox("Ann Lee", "ann.lee@contoso.com", extra_proxies=("smtp:alee@contoso.com",), manager=dn("Bob Ross"),
+            department="Finance"),
     mailbox("Dan Kim", "dan.kim@contoso.com", manager=dn("Mona Manager"), msExchUMEnabledFlags=1,
             msExchUMRecipientDialPlanLink=DIAL_PLAN, msExchUMTemplateLink=UM_TEMPLATE,
             proxyAddresses=["SMTP:dan.kim@contoso.com", "EUM:4711;phone-context=Contoso DP.contoso.com"]),

@@ -91,7 +91,7 @@ def test_mailbox_list_and_unknown_addresses(tmp_path):
 
 
 @pytest.mark.parametrize("options, words", [
-    ({"max_rows": 2001}, "max_rows"), ({"max_rows": 0}, "max_rows"), ({"group_by": "department"}, "group_by"),
+    ({"max_rows": 2001}, "max_rows"), ({"max_rows": 0}, "max_rows"), ({"group_by": "division"}, "group_by"),
     ({"max_gb": -1}, "max_gb"),
 ])
 def test_bad_options(options, words):
@@ -178,3 +178,18 @@ def test_cli_html_page_of_the_waves(tmp_path):
     page = (out / "plan.html").read_text(encoding="utf-8")
     assert "Estimated hours per batch file" in page and "wave-01.csv" in page
     assert page.count('<td class="path">') == len(list(out.glob("wave-*.csv")))
+
+
+def test_group_by_department_and_ou(tmp_path):
+    result = plan(CONFIG, group_by="department", max_rows=4)
+    wave_of = {m.address: w.name for w in result.waves for m in w.mailboxes}
+    # Bob Ross and Ann Lee (Finance) move together; Mona Manager (Sales) in a wave with no Finance mailbox
+    assert wave_of["bob.ross@contoso.com"] == wave_of["ann.lee@contoso.com"] != wave_of["mona.manager@contoso.com"]
+    assert result.options["group_by"] == "department"
+    assert plan(CONFIG, group_by="ou").options["group_by"] == "ou"
+    # an export that holds no department attribute cannot group by it: the reason says so
+    ldif = tmp_path / "no-department.ldif"
+    text = (SAMPLE_DATA / "directory" / "contoso.ldif").read_text(encoding="utf-8")
+    ldif.write_text("".join(line for line in text.splitlines(keepends=True) if not line.startswith("department:")))
+    with pytest.raises(PlanError, match="department"):
+        plan({"directory": {"source": str(ldif)}}, group_by="department")

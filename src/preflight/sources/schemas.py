@@ -36,7 +36,7 @@ class BatchRows(pa.DataFrameModel):
 DIRECTORY_STRINGS = (
     "dn", "cn", "sAMAccountName", "userPrincipalName", "mail", "mailNickname", "targetAddress",
     "displayName", "givenName", "sn", "homeMDB", "msExchHomeServerName", "msExchUMRecipientDialPlanLink",
-    "msExchUMTemplateLink", "manager", "legacyExchangeDN",
+    "msExchUMTemplateLink", "manager", "legacyExchangeDN", "department",
 )
 #: Multi-valued attributes: a tuple of strings per object (empty tuple when absent).
 DIRECTORY_LISTS = ("objectClass", "proxyAddresses", "publicDelegates", "msExchDelegateListLink")
@@ -71,6 +71,7 @@ class DirectoryObjects(pa.DataFrameModel):
     msExchUMTemplateLink: Series[pd.StringDtype]
     manager: Series[pd.StringDtype]
     legacyExchangeDN: Series[pd.StringDtype]
+    department: Series[pd.StringDtype]
     objectClass: Series[object]
     proxyAddresses: Series[object]
     publicDelegates: Series[object]
