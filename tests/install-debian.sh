@@ -25,12 +25,14 @@ if [ ! -e "$policy" ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
+packages="samba samba-ad-dc samba-ad-provision python3-samba bind9 bind9-utils slapd ldap-utils nginx-light
+    chromium chromium-driver openssl ca-certificates git libldap2-dev libsasl2-dev"
+# Node.js and npm from Debian, unless the machine has them already (another distribution of
+# Node.js, which bundles npm, would conflict with Debian's npm package)
+command -v npm >/dev/null 2>&1 || packages="$packages nodejs npm"
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends \
-    samba samba-ad-dc samba-ad-provision python3-samba \
-    bind9 bind9-utils slapd ldap-utils nginx-light chromium chromium-driver \
-    openssl ca-certificates git nodejs npm \
-    libldap2-dev libsasl2-dev >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $packages >/dev/null
 
 python -m pip install -q --upgrade pip
 python -m pip install -q -e ".[test,lint,fast-ldap]"
