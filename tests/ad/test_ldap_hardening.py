@@ -187,12 +187,7 @@ def teams(samba_dc):
     entries = team_entries()
     samba_dc.add_objects(entries)
     yield entries
-    conn = samba_dc.connection()
-    try:
-        for dn, _ in reversed(entries):
-            conn.delete(dn)
-    finally:
-        conn.unbind()
+    samba_dc.delete_objects(entries)
 
 
 def test_two_thousand_rows_take_few_searches_and_the_same_findings(teams, live):

@@ -120,12 +120,7 @@ def routing(samba_dc):
     entries = [*objects.ENTRIES, *extra]
     samba_dc.add_objects(entries)
     yield samba_dc
-    conn = samba_dc.connection()
-    try:
-        for dn, _ in reversed(entries):
-            conn.delete(dn)
-    finally:
-        conn.unbind()
+    samba_dc.delete_objects(entries)
 
 
 def test_live_on_samba_and_through_its_export(routing, live_directory, tmp_path):

@@ -40,7 +40,7 @@ def organization(samba_dc):
         _grant(samba_dc)
         yield samba_dc
     finally:
-        _delete(samba_dc, objects.ENTRIES)
+        samba_dc.delete_objects(objects.ENTRIES)
 
 
 def _grant(dc):
@@ -68,20 +68,11 @@ def _grant(dc):
         conn.unbind()
 
 
-def _delete(dc, entries):
-    conn = dc.connection()
-    try:
-        for dn, _ in reversed(entries):
-            conn.delete(dn)
-    finally:
-        conn.unbind()
-
-
 @pytest.fixture
 def exchange_2010(organization):
     organization.add_objects(objects.EXCHANGE_2010)
     yield
-    _delete(organization, objects.EXCHANGE_2010)
+    organization.delete_objects(objects.EXCHANGE_2010)
 
 
 @pytest.fixture
@@ -194,7 +185,7 @@ def test_command_line_select_pf8(organization, tmp_path):
     try:
         files = export(organization, tmp_path)
     finally:
-        _delete(organization, objects.EXCHANGE_2010)
+        organization.delete_objects(objects.EXCHANGE_2010)
     (tmp_path / "wave.csv").write_text(WITH_2010)
     code, out, err = _cli(str(tmp_path / "wave.csv"), *directory, "--select", "PF8", "--format", "json")
     assert code == 1, out + err

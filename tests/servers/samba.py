@@ -247,6 +247,15 @@ class SambaDC:
         finally:
             conn.unbind()
 
+    def delete_objects(self, entries: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+        """Delete the ``(dn, attributes)`` entries :meth:`add_objects` added, children first."""
+        conn = self.connection()
+        try:
+            for dn, _ in reversed(list(entries)):
+                conn.delete(dn)
+        finally:
+            conn.unbind()
+
     def log_tail(self, lines: int = _LOG_TAIL_LINES) -> str:
         """Return the last ``lines`` lines of samba's output (empty if there is none yet)."""
         try:
