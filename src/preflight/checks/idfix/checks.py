@@ -6,6 +6,8 @@ engine in :mod:`.rules`) and reports the values that have its error type.
 
 from __future__ import annotations
 
+import re
+
 from ...registry import Missing, Problem, check, provider
 from ...sources.directory import unknown
 from ..directory.providers import require
@@ -14,7 +16,6 @@ from .rules import (
     CHARACTER,
     DOMAINPART,
     DUPLICATE,
-    ERROR_NAMES,
     FORMAT,
     LENGTH,
     LOCALPART,
@@ -42,7 +43,7 @@ def idfix_objects(config, directory, batch_directory=None):
         objects = batch_directory.objects
     else:
         raise Missing(f"[idfix] scope must be batch or directory, not {scope!r}")
-    return scan_scope(objects.reset_index(drop=True))
+    return scan_scope(objects.reset_index(drop=True), _rule_set(config))
 
 
 def _rule_set(config) -> str:
@@ -72,6 +73,10 @@ def idfix_results(config, idfix_objects, idfix_unknown):
     return run_rules(idfix_objects, _rule_set(config), skip=idfix_unknown)
 
 
+#: The end of every PF4xx message: IdFix's ERROR and PROPOSEDACTION for the value (the grid CSV reads them back).
+IDFIX_TAIL = re.compile(r"\[IdFix: (?P<error>[A-Za-z, ]+); (?P<action>Edit|Complete|Remove)\]$")
+
+
 def _problems(results, unknown_attributes, bit: int, what: str):
     """The findings of error type ``bit``. With none, the check is skipped (not
     passed) when an attribute that can give this error was not checked."""
@@ -81,16 +86,15 @@ def _problems(results, unknown_attributes, bit: int, what: str):
         if reasons:
             raise Missing("; ".join(dict.fromkeys(reasons)))
     for r in rows.itertuples(index=False):
-        errors = ",".join(name for flag, name in ERROR_NAMES.items() if r.errors & flag)
         proposal = r.update if r.update != r.value else None
         if proposal is not None:
-            advice = f"IdFix proposes {proposal!r} ({r.action})"
+            advice = f"IdFix proposes {proposal!r}"
         elif bit == DUPLICATE:
-            advice = f"IdFix proposes no value: keep it on one object only ({r.action})"
+            advice = "IdFix proposes no value: keep it on one object only"
         else:
             advice = "IdFix proposes no value: correct it by hand"
         related = tuple({"dn": d} for d in r.duplicates if d != r.dn) if bit == DUPLICATE else ()
-        yield Problem(f"{r.attribute} of {r.dn}: {what} ({errors}): {r.value!r}; {advice}",
+        yield Problem(f"{r.attribute} of {r.dn}: {what}: {r.value!r}; {advice} [IdFix: {r.error}; {r.action}]",
                       dn=r.dn, attribute=r.attribute, object_class=r.object_class, value=r.value,
                       suggested_value=proposal, related=related,
                       fix=f"set {r.attribute} to {proposal!r}" if proposal is not None else advice)
