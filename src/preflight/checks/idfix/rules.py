@@ -16,6 +16,7 @@ Facts from microsoft/idfix (``Rules/MultiTenantRuleCollection.cs``,
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -165,11 +166,9 @@ def routable_tlds() -> frozenset[str]:
     for suffix in extract.tlds:
         label = suffix.rsplit(".", 1)[-1].lower()
         out.add(label)
-        try:
+        with contextlib.suppress(UnicodeError):  # a label the idna codec refuses: its one spelling
             out.add(label.encode("idna").decode("ascii") if not label.isascii() else
                     label.encode("ascii").decode("idna") if label.startswith("xn--") else label)
-        except UnicodeError:
-            pass
     return frozenset(out)
 
 
@@ -353,7 +352,7 @@ def _truncate(values: pa.Array, limits) -> pa.Array:
     import pyarrow as pa
 
     limits = np.broadcast_to(np.asarray(limits), (len(values),))
-    return pa.array([utf16_prefix(v, int(n)) for v, n in zip(values.to_pylist(), limits)], type=pa.string())
+    return pa.array([utf16_prefix(v, int(n)) for v, n in zip(values.to_pylist(), limits, strict=True)], type=pa.string())
 
 
 def _run_attribute(objects: pd.DataFrame, attribute: str, steps: tuple[Step, ...]) -> pd.DataFrame:
@@ -405,7 +404,7 @@ def _run_attribute(objects: pd.DataFrame, attribute: str, steps: tuple[Step, ...
         "oid": oid[failing],
         "value": value,
         # never an empty proposal for a value that was not empty (IdFix's fixers fall back to cn)
-        "update": [u if u or not v else v for u, v in zip(update, value)],
+        "update": [u if u or not v else v for u, v in zip(update, value, strict=True)],
         "errors": flags[failing],
         "attribute": attribute,
         "dn": objects["dn"].to_numpy()[context.positions[failing]],
@@ -426,7 +425,7 @@ def _error_names(hits: list[tuple[np.ndarray, object]], failing: np.ndarray) -> 
     where = {int(r): k for k, r in enumerate(failing)}
     for rows, bits in hits:
         per_row = np.broadcast_to(np.asarray(bits), (len(rows),))
-        for r, b in zip(rows.tolist(), per_row.tolist()):
+        for r, b in zip(rows.tolist(), per_row.tolist(), strict=True):
             names[where[r]].append(dotnet_flags(int(b)))
     return [", ".join(n) for n in names]
 
@@ -563,14 +562,13 @@ def _duplicate_action(attribute: str, cur: pa.Array, hit: np.ndarray, ctx: _Cont
     nick = ctx.objects["mailNickname"].fillna("").to_numpy()[positions] != ""
     home = ctx.objects["homeMDB"].fillna("").to_numpy()[positions] != ""
     out = []
-    for v, f, has_nick, has_home in zip(value, first, nick, home):
+    for v, f, has_nick, has_home in zip(value, first, nick, home, strict=True):
         action = EDIT
         if v == f:
             if attribute == "proxyAddresses" and "smtp:" in v.lower():
                 action = (COMPLETE if v.lower()[:5] == "smtp:" else EDIT) if has_nick else REMOVE
-            elif attribute in ("userPrincipalName", "mail", "sAMAccountName") and has_nick:
-                action = COMPLETE
-            elif attribute == "mailNickname" and has_home:
+            elif ((attribute in ("userPrincipalName", "mail", "sAMAccountName") and has_nick)
+                  or (attribute == "mailNickname" and has_home)):
                 action = COMPLETE
         out.append(action)
     return out
@@ -643,4 +641,4 @@ def _duplicate_sets(cur: pa.Array, hit: np.ndarray, oid: np.ndarray, dns: np.nda
     keys = pc.utf8_lower(cur.take(pa.array(rows))).to_pylist()
     frame = pd.DataFrame({"row": rows, "oid": oid[rows], "key": keys, "dn": dns[rows]})
     members = frame.drop_duplicates(["key", "oid"]).groupby("key", sort=False)["dn"].agg(list)
-    return {int(r): members[k] for r, k in zip(frame["row"], frame["key"])}
+    return {int(r): members[k] for r, k in zip(frame["row"], frame["key"], strict=True)}
