@@ -196,7 +196,7 @@ def scan_scope(objects: pd.DataFrame, rule_set: str = "multi-tenant") -> pd.Data
     groups (groupType < 0) without mail and distribution groups without
     proxyAddresses (without groupType, as in an export that left it out: groups
     with neither). Dedicated reads only objects with a mail value (``mail=*``).
-    Replication-conflict objects (``\0ACNF:`` in the DN) are checked: IdFix's test
+    Replication-conflict objects (``\\0ACNF:`` in the DN) are checked: IdFix's test
     for them looks for a NUL character, which a DN never holds, so IdFix reports
     them, and their copies of the original's addresses are real duplicates.
 
@@ -324,17 +324,22 @@ def _proxy_type(values: pa.Array) -> np.ndarray:
     return np.where(smtp, "smtp", np.where(x400, "x400x500", "other"))
 
 
-def _utf16_length(values: pa.Array) -> np.ndarray:
-    """Each value's length in UTF-16 code units, as .NET's String.Length counts: a character
-    outside the Basic Multilingual Plane (an emoji) counts two."""
+def _longer(values: pa.Array, limit) -> np.ndarray:
+    """Which values are longer than ``limit`` (an int, or one per value) in UTF-16 code units, as
+    .NET's String.Length counts: a character outside the Basic Multilingual Plane (an emoji) counts
+    two. A value has at least as many UTF-8 bytes as UTF-16 code units, so only the values with more
+    bytes than the limit (read from the offsets, no scan) are measured."""
+    import numpy as np
     import pyarrow.compute as pc
 
-    lengths = pc.utf8_length(values).to_numpy(zero_copy_only=False).astype("int64")
-    wide = ~_np(pc.string_is_ascii(values))
-    if wide.any():
-        lengths[wide] += pc.count_substring_regex(_rows(values, wide), "[\U00010000-\U0010ffff]").to_numpy(
-            zero_copy_only=False)
-    return lengths
+    limit = np.asarray(limit)
+    over = pc.binary_length(values).to_numpy(zero_copy_only=False) > limit
+    if over.any():
+        some = _rows(values, over)
+        units = pc.utf8_length(some).to_numpy(zero_copy_only=False) + pc.count_substring_regex(
+            some, "[\U00010000-\U0010ffff]").to_numpy(zero_copy_only=False)
+        over[over] = units > (limit[over] if limit.ndim else limit)
+    return over
 
 
 def utf16_prefix(value: str, units: int) -> str:
@@ -370,7 +375,7 @@ def _run_attribute(objects: pd.DataFrame, attribute: str, steps: tuple[Step, ...
     present = _np(pc.not_equal(cur, ""))
     flags = np.zeros(len(cur), dtype=np.int64)
     last_step = np.full(len(cur), -1)
-    dup_action = np.full(len(cur), EDIT, dtype=object)
+    dup_action: dict[int, str] = {}
     hits: list[tuple[np.ndarray, object]] = []  # per step that failed somewhere: (rows, bits)
     context = _Context(objects, oid)
     ptype = _proxy_type(cur) if attribute in ("proxyAddresses", "targetAddress") else None
@@ -388,8 +393,9 @@ def _run_attribute(objects: pd.DataFrame, attribute: str, steps: tuple[Step, ...
         if not hit.any():
             continue
         if step.kind == "duplicate":
-            duplicate_sets.update(_duplicate_sets(cur, hit, oid, context.values("dn")))
-            dup_action[hit] = _duplicate_action(attribute, cur, hit, context)
+            duplicate_sets.update(_duplicate_sets(cur, hit, oid, context))
+            dup_action.update(zip(np.flatnonzero(hit).tolist(), _duplicate_action(attribute, cur, hit, context),
+                                  strict=True))
         rows = np.flatnonzero(hit)
         hits.append((rows, bit[rows] if isinstance(bit, np.ndarray) else bit))
         flags[hit] |= bit[hit] if isinstance(bit, np.ndarray) else bit
@@ -407,13 +413,13 @@ def _run_attribute(objects: pd.DataFrame, attribute: str, steps: tuple[Step, ...
         "update": [u if u or not v else v for u, v in zip(update, value, strict=True)],
         "errors": flags[failing],
         "attribute": attribute,
-        "dn": objects["dn"].to_numpy()[context.positions[failing]],
-        "object_class": context.kind[failing],
+        "dn": context.values("dn", failing),
+        "object_class": context.values("object_class", failing),
     })
     out["error"] = _error_names(hits, failing)
     out["duplicates"] = [duplicate_sets.get(int(i), []) for i in failing]
-    is_dup_last = np.array([steps[s].kind == "duplicate" for s in last_step[failing]], dtype=bool)
-    out["action"] = np.where(is_dup_last, dup_action[failing], EDIT) if len(failing) else []
+    out["action"] = [dup_action[r] if steps[s].kind == "duplicate" else EDIT
+                     for r, s in zip(failing.tolist(), last_step[failing].tolist(), strict=True)]
     return out
 
 
@@ -439,12 +445,18 @@ class _Context:
         self.objects = objects
         self.positions = objects.index.get_indexer(oid)
         self._take = pa.array(self.positions)
-        self.kind = self.values("object_class")
-        self.last_class = self.values("idfix_class") if "idfix_class" in objects else self.kind
         self._texts: dict[str, pa.Array] = {}
 
-    def values(self, name: str) -> np.ndarray:
-        return self.objects[name].to_numpy()[self.positions]
+    def values(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """The column ``name`` of the objects of the values ``rows``."""
+        return self.objects[name].iloc[self.positions[rows]].to_numpy()
+
+    def is_class(self, name: str) -> np.ndarray:
+        """Whether each value's object has ``name`` as its last objectClass (IdFix's object type)."""
+        import pyarrow.compute as pc
+
+        column = "idfix_class" if "idfix_class" in self.objects else "object_class"
+        return _np(pc.equal(self.text(column), name))
 
     def text(self, name: str) -> pa.Array:
         if name not in self._texts:
@@ -464,8 +476,8 @@ def _apply(step: Step, cur: pa.Array, applies: np.ndarray, ctx: _Context):
     import pyarrow.compute as pc
 
     if step.kind == "maxlen":  # StringMaxLengthRule: .NET's Length, in UTF-16 code units
-        limit = np.where(ctx.last_class == "user", 20, 256) if step.arg == "sam" else step.arg
-        hit = _utf16_length(cur) > limit
+        limit = np.where(ctx.is_class("user"), 20, 256) if step.arg == "sam" else step.arg
+        hit = _longer(cur, limit)
         return hit, lambda m: _truncate(_rows(cur, m), limit[m] if isinstance(limit, np.ndarray) else limit), LENGTH
     if step.kind == "regex":
         def removed(m):  # nothing left: IdFix proposes the common name
@@ -486,14 +498,14 @@ def _apply(step: Step, cur: pa.Array, applies: np.ndarray, ctx: _Context):
         if step.arg == "cn":
             return np.ones(n, dtype=bool), lambda m: _rows(ctx.cn, m), BLANK
         if step.arg == "group":  # DisplayNameBlankRule: groups; the common name, cut to 255
-            return ctx.last_class == "group", lambda m: _truncate(_rows(ctx.cn, m), 255), BLANK
+            return ctx.is_class("group"), lambda m: _truncate(_rows(ctx.cn, m), 255), BLANK
         if step.arg == "contact":  # MailNicknameBlankRule: contacts; givenName.sn, sn, givenName, sAMAccountName, cn
-            return ctx.last_class == "contact", lambda m: _nickname_proposal(ctx, m), BLANK
+            return ctx.is_class("contact"), lambda m: _nickname_proposal(ctx, m), BLANK
         # no-homemdb (TargetAddressBlankRule): contacts, and users without a mailbox; for a contact IdFix
         # proposes SMTP:<mail> cut to 256, for a user nothing
         home = _np(pc.not_equal(pc.utf8_trim_whitespace(ctx.text("homeMDB")), ""))
-        contact = ctx.last_class == "contact"
-        hit = (contact | (ctx.last_class == "user")) & ~home
+        contact = ctx.is_class("contact")
+        hit = (contact | ctx.is_class("user")) & ~home
 
         def smtp_mail(m):
             mail = _rows(ctx.text("mail"), m)
@@ -555,12 +567,11 @@ def _duplicate_action(attribute: str, cur: pa.Array, hit: np.ndarray, ctx: _Cont
     import numpy as np
 
     rows = np.flatnonzero(hit)
-    positions = ctx.positions[rows]
     value = _rows(cur, hit).to_pylist()
-    column = ctx.objects[attribute].to_numpy()[positions]
+    column = ctx.values(attribute, rows)
     first = [(c[0] if len(c) else "") if attribute == "proxyAddresses" else (c or "") for c in column]
-    nick = ctx.objects["mailNickname"].fillna("").to_numpy()[positions] != ""
-    home = ctx.objects["homeMDB"].fillna("").to_numpy()[positions] != ""
+    nick = ctx.values("mailNickname", rows) != ""
+    home = ctx.values("homeMDB", rows) != ""
     out = []
     for v, f, has_nick, has_home in zip(value, first, nick, home, strict=True):
         action = EDIT
@@ -582,10 +593,8 @@ def _rfc2822(cur: pa.Array):
     import numpy as np
     import pyarrow.compute as pc
 
-    head, tail, _ = _split(cur, ":", last=False)
     has_prefix = _np(pc.match_substring_regex(cur, SMTP_PREFIX_RE))
-    prefix = pc.if_else(pa_bool(has_prefix), pc.binary_join_element_wise(pc.utf8_trim_whitespace(head), "", ":"), "")
-    addr = pc.if_else(pa_bool(has_prefix), tail, cur)
+    addr = _where(cur, has_prefix, lambda m: pc.replace_substring_regex(_rows(cur, m), "^[^:]*:", "", max_replacements=1))
     flags = np.zeros(len(cur), dtype=np.int64)
     _, tld, dotted = _split(addr, ".", last=True)
     tld = pc.utf8_lower(tld)
@@ -604,7 +613,12 @@ def _rfc2822(cur: pa.Array):
     addr = _where(addr, repair, lambda m: pc.replace_substring(pc.binary_join_element_wise(
         pc.replace_substring_regex(_rows(local, m), NOT_LOCAL_CHAR, ""), _rows(fixed_domain, m), "@"), ".@", "@"))
     flags[~_np(pc.match_substring_regex(addr, RFC2822_RE))] |= FORMAT
-    return flags != 0, lambda m: pc.binary_join_element_wise(_rows(prefix, m), _rows(addr, m), ""), flags
+
+    def propose(m):  # the prefix as IdFix keeps it: up to the first colon, trimmed
+        head = pc.utf8_trim_whitespace(pc.replace_substring_regex(_rows(cur, m), "(?s):.*", "", max_replacements=1))
+        prefix = pc.if_else(pa_bool(has_prefix[m]), pc.binary_join_element_wise(head, "", ":"), "")
+        return pc.binary_join_element_wise(prefix, _rows(addr, m), "")
+    return flags != 0, propose, flags
 
 
 def _rows(values: pa.Array, mask: np.ndarray) -> pa.Array:
@@ -630,7 +644,7 @@ def _tld_array() -> pa.Array:
     return pa.array(sorted(routable_tlds()), type=pa.string())
 
 
-def _duplicate_sets(cur: pa.Array, hit: np.ndarray, oid: np.ndarray, dns: np.ndarray) -> dict[int, list[str]]:
+def _duplicate_sets(cur: pa.Array, hit: np.ndarray, oid: np.ndarray, ctx: _Context) -> dict[int, list[str]]:
     """Row (in the attribute's value list) -> DNs of every object of its duplicate set."""
     import numpy as np
     import pandas as pd
@@ -639,6 +653,6 @@ def _duplicate_sets(cur: pa.Array, hit: np.ndarray, oid: np.ndarray, dns: np.nda
 
     rows = np.flatnonzero(hit)
     keys = pc.utf8_lower(cur.take(pa.array(rows))).to_pylist()
-    frame = pd.DataFrame({"row": rows, "oid": oid[rows], "key": keys, "dn": dns[rows]})
+    frame = pd.DataFrame({"row": rows, "oid": oid[rows], "key": keys, "dn": ctx.values("dn", rows)})
     members = frame.drop_duplicates(["key", "oid"]).groupby("key", sort=False)["dn"].agg(list)
     return {int(r): members[k] for r, k in zip(frame["row"], frame["key"], strict=True)}
