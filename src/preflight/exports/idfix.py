@@ -32,7 +32,8 @@ def write_fix_ldif(report: Report, path: Path) -> tuple[Path, Path]:
     """Write the proposed values of ``report``'s IdFix findings as LDIF modify
     records to ``path``, and the undo records to ``<stem>.undo.ldif`` beside it.
 
-    Values IdFix proposes none for (duplicates, UPN part lengths) are left out.
+    Values IdFix proposes none for (duplicates, top-level domains) are left out,
+    and so is an empty proposal (a fix never removes a value).
     No record holds an empty value: where the value was empty (a blank
     displayName, say), the undo record deletes the value the fix sets.
     Returns both paths. Raises OSError when a file cannot be written.
