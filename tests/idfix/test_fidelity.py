@@ -146,6 +146,8 @@ def test_truncation_never_splits_a_surrogate_pair():
     ({"objectClass": "group", "groupType": -2147483646, "mail": "s@contoso.com"}, True),
     ({"objectClass": "group", "groupType": 8, "mail": "d@contoso.com"}, False),  # distribution group, no proxies
     ({"objectClass": "group", "groupType": 8, "proxyAddresses": ["SMTP:d@contoso.com"]}, True),
+    # no groupType (an export that left it out): groups with neither mail nor proxyAddresses are skipped
+    ({"objectClass": "group"}, False), ({"objectClass": "group", "mail": "g@contoso.com"}, True),
     ({"objectClass": "computer"}, False),
 ])
 def test_multi_tenant_scope(attrs, kept):

@@ -205,6 +205,8 @@ def scan_scope(objects: pd.DataFrame, rule_set: str = "multi-tenant") -> pd.Data
     """
     import re
 
+    import pandas as pd
+
     kind = primary_class(objects)
     last = objects["objectClass"].map(lambda classes: classes[-1].lower() if classes else "")
 
@@ -228,7 +230,7 @@ def scan_scope(objects: pd.DataFrame, rule_set: str = "multi-tenant") -> pd.Data
             security = (group_type < 0).fillna(False).astype(bool)
             unknown_type = group_type.isna()
         else:
-            security = unknown_type = pd.Series(False, index=objects.index)
+            security, unknown_type = pd.Series(False, index=objects.index), pd.Series(True, index=objects.index)
         excluded |= (kind == "group") & ((security & no_mail) | (~security & ~unknown_type & no_proxies)
                                          | (unknown_type & no_mail & no_proxies))
     keep = (kind.isin(["user", "contact", "group"]) & ~excluded.fillna(False).astype(bool)).to_numpy(dtype=bool)
