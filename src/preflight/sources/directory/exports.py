@@ -344,6 +344,8 @@ def _read_csv(path: str | os.PathLike[str], fmt: str) -> tuple[pd.DataFrame, fro
     except pd.errors.EmptyDataError:
         raise SourceError(f"{name}: the file is empty (no CSV header)") from None
     except (pd.errors.ParserError, ValueError) as exc:
+        if not _ends_with_line_break(path, head, encoding):  # cut inside a quoted field
+            raise ldif_text.cut_short(name, "the file ends inside a record (no line break after its last line)") from None
         raise SourceError(f"{name}: not a valid CSV export: {first_line(exc)}") from None
     except OSError as exc:
         raise SourceError(f"cannot read the directory export {path}: {exc.strerror or exc}") from None
