@@ -66,8 +66,6 @@ def loop_rules(objects: pd.DataFrame, rule_set: str = "multi-tenant") -> int:
     for obj in objects.to_dict("records"):
         for attribute, steps in RULES[rule_set].items():
             values = list(obj[attribute]) if attribute == "proxyAddresses" else [obj[attribute]]
-            if attribute == "sAMAccountName" and obj["userPrincipalName"]:
-                continue
             for value in values:
                 cur, flags = value, 0
                 ptype = ""
@@ -90,6 +88,8 @@ def loop_rules(objects: pd.DataFrame, rule_set: str = "multi-tenant") -> int:
                         if head and ":" in tail:
                             cur, flags = head + ":" + tail.replace(":", ""), flags | 8
                     elif step.kind == "duplicate":
+                        if step.arg == "no-upn" and obj["userPrincipalName"]:
+                            continue
                         owner = seen.setdefault(attribute, {}).setdefault(cur.casefold(), obj["dn"])
                         if owner != obj["dn"]:
                             flags |= 4
@@ -104,10 +104,6 @@ def loop_rules(objects: pd.DataFrame, rule_set: str = "multi-tenant") -> int:
                             flags |= 64
                         if not rfc_re.search(addr):
                             flags |= 1
-                    elif step.kind == "upn-parts":
-                        local, _, domain = cur.rpartition("@")
-                        if len(local) >= 64 or len(domain) >= 48:
-                            flags |= 128
                     elif step.kind == "blank":
                         flags |= 2
                 failing += flags != 0

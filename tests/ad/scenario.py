@@ -91,7 +91,8 @@ OBJECTS: list[tuple[str, dict[str, Any]]] = [
                           "mailNickname": "hank.contact", "targetAddress": "SMTP:hank@partner.example",
                           "proxyAddresses": ["SMTP:hank.contact@contoso.com"]}),
     (dn("Sales"), {"objectClass": "group", "sAMAccountName": "Sales", "displayName": "Sales", "mail": "sales@contoso.com",
-                   "mailNickname": "sales", "proxyAddresses": ["SMTP:sales@contoso.com"]}),
+                   "mailNickname": "sales", "proxyAddresses": ["SMTP:sales@contoso.com"],
+                   "groupType": -2147483646}),  # a global security group
     (dn("Ivy Mu"), {"objectClass": "user", "sAMAccountName": "ivymu", "userPrincipalName": "ivy.mu@contoso.com",
                     "userAccountControl": 512, "displayName": "Ivy Mu", "mail": "ivy.mu@contoso.com",
                     "mailNickname": "ivy.mu", "targetAddress": "SMTP:ivy.mu@contoso.mail.onmicrosoft.com",

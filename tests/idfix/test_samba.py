@@ -13,6 +13,7 @@ from ad import exporters
 
 import preflight
 from idfix import objects
+from idfix.setfromcsv import set_from_csv
 from preflight.exports.idfix import write_fix_ldif, write_idfix_csv
 
 
@@ -51,8 +52,10 @@ def test_fix_ldif_applied_with_ldapmodify_then_undone(live_directory, samba_dc, 
     fix, undo = write_fix_ldif(before, tmp_path / "fix.ldif")
     assert undo.name == "fix.undo.ldif" and "changetype: modify" in fix.read_text()
     write_idfix_csv(before, tmp_path / "idfix.csv")
-    assert tmp_path.joinpath("idfix.csv").read_text("utf-8-sig").startswith(
-        "DISTINGUISHEDNAME,COMMONNAME,OBJECTCLASS,ATTRIBUTE,ERROR,VALUE,UPDATE,ACTION")
+    grid = set_from_csv(tmp_path.joinpath("idfix.csv").read_text("utf-8-sig"))  # as IdFix imports it
+    assert {(r["COMMONNAME"], r["ATTRIBUTE"], r["VALUE"]) for r in grid} == {
+        (cn, attribute, value) for _, cn, attribute, value, _ in objects.EXPECTED}
+    assert all(r["ACTION"] == "" and r["PROPOSEDACTION"] in ("Edit", "Complete", "Remove") for r in grid)
     try:
         ldapmodify(samba_dc, fix)
         after = scan(live_directory)

@@ -4,14 +4,13 @@
 IdFix's proposed values, and beside it an undo LDIF that restores the values as
 they were; an admin reviews and applies them (``ldifde -i -f FILE`` or
 ``ldapmodify -f FILE``) — preflight never does. ``write_idfix_csv`` writes
-IdFix's grid (DISTINGUISHEDNAME, COMMONNAME, OBJECTCLASS, ATTRIBUTE, ERROR,
-VALUE, UPDATE, ACTION) for admins used to IdFix.
+IdFix's grid as a CSV file IdFix 2.6 imports (its Import button, then Accept
+and Apply: the admin reviews in IdFix what it will change).
 """
 
 from __future__ import annotations
 
 import csv
-import re
 from pathlib import Path
 
 from ..model import Finding, Report
@@ -29,17 +28,12 @@ def idfix_findings(report: Report) -> list[Finding]:
     return list(seen.values())
 
 
-def _errors(report: Report, f: Finding) -> str:
-    names = [g.name.removeprefix("idfix-").replace("-", "") for g in report.findings
-             if g.code.startswith("PF4") and (g.dn, g.attribute, g.value) == (f.dn, f.attribute, f.value)]
-    return ",".join(dict.fromkeys(names))
-
-
 def write_fix_ldif(report: Report, path: Path) -> tuple[Path, Path]:
     """Write the proposed values of ``report``'s IdFix findings as LDIF modify
     records to ``path``, and the undo records to ``<stem>.undo.ldif`` beside it.
 
-    Values IdFix proposes none for (duplicates, UPN part lengths) are left out.
+    Values IdFix proposes none for (duplicates, top-level domains) are left out,
+    and so is an empty proposal (a fix never removes a value).
     No record holds an empty value: where the value was empty (a blank
     displayName, say), the undo record deletes the value the fix sets.
     Returns both paths. Raises OSError when a file cannot be written.
@@ -52,7 +46,7 @@ def write_fix_ldif(report: Report, path: Path) -> tuple[Path, Path]:
     do, undo = io.BytesIO(), io.BytesIO()
     do_writer, undo_writer = Writer(do), Writer(undo)
     for f in idfix_findings(report):
-        if f.suggested_value is None or f.dn is None or f.attribute is None:
+        if not f.suggested_value or f.dn is None or f.attribute is None:  # never propose removing a value
             continue
         value = f.value or ""
         for writer, old, new in ((do_writer, value, f.suggested_value), (undo_writer, f.suggested_value, value)):
@@ -75,22 +69,37 @@ def _changes(attribute: str, old: str, new: str) -> list[tuple[int, str, list[st
     return [(1, attribute, [old])] if old else []
 
 
-_ACTION = re.compile(r"\((EDIT|REMOVE|COMPLETE)\)$")
+#: IdFix's grid columns, in the order its ToCsv writes them (Controls/IdFixGrid.cs; FormApp.Designer.cs).
+GRID_COLUMNS = ("DISTINGUISHEDNAME", "COMMONNAME", "OBJECTCLASS", "ATTRIBUTE", "ERROR", "VALUE", "UPDATE",
+                "PROPOSEDACTION", "ACTION")
 
 
 def write_idfix_csv(report: Report, path: Path) -> Path:
-    """Write ``report``'s IdFix findings in IdFix's grid layout (UTF-8 with BOM, for Excel).
+    """Write ``report``'s IdFix findings as IdFix's grid, one row per value, in a
+    CSV file IdFix 2.6 imports (``IdFixGrid.SetFromCsv``).
 
-    ACTION is EDIT where a value is proposed, else IdFix's COMPLETE/REMOVE for
-    duplicates, else empty (the admin decides). Raises OSError when it cannot write.
+    Columns: :data:`GRID_COLUMNS`. ERROR as IdFix writes it (``Character,
+    TopLevelDomain``); UPDATE IdFix's proposed value (the value itself where IdFix
+    proposes no change: duplicates, top-level domains); PROPOSEDACTION IdFix's
+    (Edit, Complete, Remove); ACTION empty — IdFix applies the rows whose ACTION
+    is set, so the admin chooses there (Accept fills ACTION from PROPOSEDACTION).
+    Every field is quoted, quotes doubled, as IdFix's reader
+    (Microsoft.VisualBasic's TextFieldParser) reads them; it trims white space
+    around every field, so a value that begins or ends with a space does not come
+    back whole (IdFix's own export has the same limit). UTF-8 with BOM.
+    Raises OSError when it cannot write.
     """
+    from ..checks.idfix.checks import IDFIX_TAIL
+    from ..sources.directory.frame import _rdn_value
+
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["DISTINGUISHEDNAME", "COMMONNAME", "OBJECTCLASS", "ATTRIBUTE", "ERROR", "VALUE", "UPDATE", "ACTION"])
+        fh.write(",".join(GRID_COLUMNS) + "\r\n")
+        writer = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
         for f in idfix_findings(report):
-            m = _ACTION.search(f.message.rstrip())
-            action = "EDIT" if f.suggested_value is not None else (m.group(1) if m else "")
-            cn = re.match(r"^\s*[A-Za-z]+=((?:\\.|[^,])*)", f.dn or "")
-            writer.writerow([f.dn, cn.group(1) if cn else "", f.object_class or "", f.attribute, _errors(report, f),
-                             f.value, f.suggested_value or "", action])
+            tail = IDFIX_TAIL.search(f.message)
+            error, action = (tail.group("error"), tail.group("action")) if tail else ("", "Edit")
+            value = f.value or ""
+            update = f.suggested_value if f.suggested_value is not None else value
+            writer.writerow([f.dn or "", _rdn_value(f.dn or ""), f.object_class or "", f.attribute or "", error,
+                             value, update, action, ""])
     return path

@@ -41,7 +41,7 @@ DIRECTORY_STRINGS = (
 #: Multi-valued attributes: a tuple of strings per object (empty tuple when absent).
 DIRECTORY_LISTS = ("objectClass", "proxyAddresses", "publicDelegates", "msExchDelegateListLink")
 #: Integer attributes (nullable ``Int64``; ``<NA>`` when absent).
-DIRECTORY_INTS = ("msExchRecipientTypeDetails", "msExchUMEnabledFlags", "userAccountControl")
+DIRECTORY_INTS = ("msExchRecipientTypeDetails", "msExchUMEnabledFlags", "userAccountControl", "groupType")
 #: Boolean attributes (nullable ``boolean``; ``<NA>`` when absent). ``hasMasterAccountSid``
 #: is the presence of msExchMasterAccountSid (its value is never needed).
 DIRECTORY_BOOLS = ("msExchHideFromAddressLists", "isCriticalSystemObject", "hasMasterAccountSid")
@@ -79,6 +79,7 @@ class DirectoryObjects(pa.DataFrameModel):
     msExchRecipientTypeDetails: Series[pd.Int64Dtype] = pa.Field(nullable=True)
     msExchUMEnabledFlags: Series[pd.Int64Dtype] = pa.Field(nullable=True)
     userAccountControl: Series[pd.Int64Dtype] = pa.Field(nullable=True)
+    groupType: Series[pd.Int64Dtype] = pa.Field(nullable=True)
     msExchHideFromAddressLists: Series[pd.BooleanDtype] = pa.Field(nullable=True)
     isCriticalSystemObject: Series[pd.BooleanDtype] = pa.Field(nullable=True)
     hasMasterAccountSid: Series[pd.BooleanDtype] = pa.Field(nullable=True)

@@ -6,6 +6,8 @@ engine in :mod:`.rules`) and reports the values that have its error type.
 
 from __future__ import annotations
 
+import re
+
 from ...registry import Missing, Problem, check, provider
 from ...sources.directory import unknown
 from ..directory.providers import require
@@ -14,7 +16,6 @@ from .rules import (
     CHARACTER,
     DOMAINPART,
     DUPLICATE,
-    ERROR_NAMES,
     FORMAT,
     LENGTH,
     LOCALPART,
@@ -48,7 +49,7 @@ def idfix_objects(config, directory, batch_directory=None):
         objects = batch_directory.objects
     else:
         raise Missing(f"[idfix] scope must be batch or directory, not {scope!r}")
-    return scan_scope(objects.reset_index(drop=True))
+    return scan_scope(objects.reset_index(drop=True), _rule_set(config))
 
 
 def _rule_set(config) -> str:
@@ -78,6 +79,10 @@ def idfix_results(config, idfix_objects, idfix_unknown):
     return run_rules(idfix_objects, _rule_set(config), skip=idfix_unknown)
 
 
+#: The end of every PF4xx message: IdFix's ERROR and PROPOSEDACTION for the value (the grid CSV reads them back).
+IDFIX_TAIL = re.compile(r"\[IdFix: (?P<error>[A-Za-z, ]+); (?P<action>Edit|Complete|Remove)\]$")
+
+
 def _problems(results, unknown_attributes, bit: int, what: str):
     """The findings of error type ``bit``. With none, the check is skipped (not
     passed) when an attribute that can give this error was not checked."""
@@ -87,16 +92,15 @@ def _problems(results, unknown_attributes, bit: int, what: str):
         if reasons:
             raise Missing("; ".join(dict.fromkeys(reasons)))
     for r in rows.itertuples(index=False):
-        errors = ",".join(name for flag, name in ERROR_NAMES.items() if r.errors & flag)
         proposal = r.update if r.update != r.value else None
         if proposal is not None:
-            advice = f"IdFix proposes {proposal!r} ({r.action})"
+            advice = f"IdFix proposes {proposal!r}"
         elif bit == DUPLICATE:
-            advice = f"IdFix proposes no value: keep it on one object only ({r.action})"
+            advice = "IdFix proposes no value: keep it on one object only"
         else:
             advice = "IdFix proposes no value: correct it by hand"
         related = tuple({"dn": d} for d in r.duplicates if d != r.dn) if bit == DUPLICATE else ()
-        yield Problem(f"{r.attribute} of {r.dn}: {what} ({errors}): {r.value!r}; {advice}",
+        yield Problem(f"{r.attribute} of {r.dn}: {what}: {r.value!r}; {advice} [IdFix: {r.error}; {r.action}]",
                       dn=r.dn, attribute=r.attribute, object_class=r.object_class, value=r.value,
                       suggested_value=proposal, related=related,
                       fix=f"set {r.attribute} to {proposal!r}" if proposal is not None else advice)
@@ -113,12 +117,24 @@ def character(idfix_results, idfix_unknown):
     spaces too) ``< > ( ) ; , [ ] "`` (smtp) or ``< > ( ) , [ ] "``
     (other types; X.400/X.500: control characters, brackets and quotes) and a second
     ``:``; targetAddress — also ``\\``; userPrincipalName — white space
-    ``\\ % & * + / = ? ' { } | < > ( ) ; : , [ ] "`` and umlauts; sAMAccountName (where
-    userPrincipalName is empty) — ``[ \\ " | , / : < > + = ; ? * ]``; mailNickname — a
-    leading period (dedicated: white space and ``\\ ! # $ % & * + / = ? ^ ` { } | ~ < > ( ) ' ; : , [ ] " @``).
+    ``\\ % & * + / = ? ' { } | < > ( ) ; : , [ ] "`` and umlauts; sAMAccountName —
+    ``[ \\ " | , / : < > + = ; ? * ]``, whether or not the object has a
+    userPrincipalName (IdFix's page says "only if no userPrincipalName", its code
+    checks it always and skips only the duplicate rule; preflight follows the code,
+    which is what IdFix reports); mailNickname — a leading period. Dedicated rules:
+    displayName — leading or trailing white space; mail — white space; mailNickname —
+    white space and ``\\ ! # $ % & * + / = ? ^ ` { } | ~ < > ( ) ' ; : , [ ] " @``;
+    proxyAddresses — a second ``:`` only.
+
+    A value is an SMTP address when ``smtp:`` (any case) ends the text before its
+    first colon (`` SMTP:`` too); X.400/X.500 when it starts ``x400``, ``x.400``,
+    ``x500`` or ``x.500``, as IdFix tests. Deviation from IdFix 2.6: IdFix takes a
+    value as SMTP wherever ``smtp:`` occurs in it, so it checks an X.500 address
+    whose DN holds ``smtp:`` as an e-mail address and proposes to mangle it.
 
     Fix: apply the proposed value (IdFix removes the characters; an emptied value
-    becomes the common name), e.g. with ``--fix-ldif``.
+    becomes the common name), e.g. with ``--fix-ldif``, or import ``--idfix-csv``
+    into IdFix, review, Accept and Apply there.
 
     Source: microsoft/idfix, Rules/MultiTenantRuleCollection.cs, Settings/Constants.cs
     and "Errors supported by the IdFix tool"; Microsoft Learn, "Prepare directory
@@ -132,12 +148,20 @@ def format_(idfix_results, idfix_unknown):
     """An SMTP address (userPrincipalName, an smtp: proxy or target address) is not in RFC 2822 form (IdFix "format").
 
     Why: directory sync needs addresses of the form local-part@domain with a
-    valid local part and a DNS domain; others fail to sync.
+    valid local part and a DNS domain; others fail to sync. Letters are IdFix's
+    ``[a-z]`` as .NET reads it under IgnoreCase: ASCII letters, the Kelvin sign and
+    ``İ``, but not the long s ``ſ``.
+
+    Dedicated rules: also a mailNickname that begins or ends with a period.
+    Deviation from IdFix 2.6: its dedicated periods rule builds this error and then
+    drops it (the rule always succeeds); preflight reports it, as IdFix's page and
+    Microsoft's directory-preparation guide ("may not begin or end with a period")
+    say, with the value IdFix's fixer makes (the periods removed, or the common name).
 
     Fix: apply the proposed value, or correct the address by hand.
 
     Source: microsoft/idfix, Rules/Shared/RFC2822Rule.cs (IdFix's RFC 2822
-    expression); Microsoft Learn, "Prepare directory attributes for synchronization…".
+    expression), Rules/Dedicated/MailNickNamePeriodsRule.cs; Microsoft Learn, "Prepare directory attributes for synchronization…".
     """
     yield from _problems(idfix_results, idfix_unknown, FORMAT, "not an RFC 2822 address")
 
@@ -154,8 +178,15 @@ def top_level_domain(idfix_results, idfix_unknown):
     and Trusts and change the users' userPrincipalName to it; remove or replace
     non-routable proxy addresses.
 
-    Source: microsoft/idfix, Rules/Shared/RFC2822Rule.cs (ValidTLDList); here the
-    Public Suffix List's top-level labels (tldextract's bundled snapshot).
+    Deviation from IdFix 2.6: the top-level domains are the current Public Suffix
+    List's (tldextract's bundled snapshot; upgrade tldextract to refresh it), not
+    IdFix's shipped domains.txt, which is stale: it rejects ``.app`` and ``.shop``
+    and accepts the retired ``.an`` and ``.tp``. An internationalized top-level
+    domain is accepted in either spelling (``рф`` or ``xn--p1ai``); IdFix's list holds
+    only the first, so IdFix also flags ``xn--p1ai``. Either way such an address
+    fails "domainpart" (IdFix's domain pattern wants a last label of letters).
+
+    Source: microsoft/idfix, Rules/Shared/RFC2822Rule.cs (ValidTLDList, domains.txt).
     """
     yield from _problems(idfix_results, idfix_unknown, TOPLEVELDOMAIN, "non-routable top-level domain")
 
@@ -166,6 +197,9 @@ def domain_part(idfix_results, idfix_unknown):
 
     Why: directory sync refuses addresses whose domain has characters other
     than letters, digits, hyphens and dots, or has no top-level label.
+
+    Letters are IdFix's ``[a-z]`` as .NET reads it under IgnoreCase (the long s
+    ``ſ`` is not one: ``john@ſample.com`` fails, proposing ``john@ample.com``).
 
     Fix: apply the proposed value (the invalid characters removed from the domain).
 
@@ -182,6 +216,9 @@ def local_part(idfix_results, idfix_unknown):
     Why: directory sync refuses local parts outside RFC 2822's atom characters
     (letters, digits and ``! # $ % & ' * + / = ? ^ _ ` { | } ~ -``, dots between atoms).
 
+    Letters as .NET reads IdFix's ``[a-z]`` under IgnoreCase: ``ſam@contoso.com``
+    fails, proposing ``am@contoso.com``.
+
     Fix: apply the proposed value (invalid characters removed; a dot before the @ dropped).
 
     Source: microsoft/idfix, Settings/Constants.cs (LocalPartRegex) and
@@ -196,15 +233,25 @@ def length(idfix_results, idfix_unknown):
 
     Why: longer values are refused by Microsoft Entra ID. Limits (multi-tenant):
     displayName 255, givenName 63, mail 256, mailNickname 64, proxyAddresses 256
-    per value, sAMAccountName 20 for users (256 otherwise), targetAddress 255,
-    userPrincipalName 113 with under 64 characters before the ``@`` and under 48
-    after it. Dedicated: displayName, mail, proxyAddresses, targetAddress 256; mailNickname 64.
+    per value, sAMAccountName 20 where the object's last objectClass is ``user``
+    (256 otherwise: groups, inetOrgPerson), targetAddress 255, userPrincipalName
+    113. Dedicated: displayName, mail, proxyAddresses, targetAddress 256;
+    mailNickname 64. Lengths are counted as .NET counts them, in UTF-16 code units:
+    an emoji counts two.
+
+    IdFix's page also lists "less than 64 characters before the @, less than 48
+    after" for userPrincipalName; its code checks only the total, and preflight
+    follows the code. Deviation from IdFix 2.6: IdFix cuts at the limit even
+    inside a character outside the Basic Multilingual Plane, leaving half of it;
+    preflight's proposal stops before that character.
 
     Fix: apply the proposed value (IdFix truncates), or shorten it by hand where
-    truncation would change its meaning (the UPN parts: no value is proposed).
+    truncation would change its meaning.
 
-    Source: microsoft/idfix, Rules/*RuleCollection.cs (StringMaxLengthRule) and
-    "Errors supported by the IdFix tool".
+    Source: microsoft/idfix, Rules/*RuleCollection.cs (StringMaxLengthRule,
+    SamAccountNameMaxLengthRule) and "Errors supported by the IdFix tool";
+    Office 365 Deployment Guide, "Directory object preparation" (sAMAccountName:
+    20 for users, 256 for groups).
     """
     yield from _problems(idfix_results, idfix_unknown, LENGTH, "too long")
 
@@ -216,13 +263,23 @@ def duplicate(idfix_results, idfix_unknown):
     Why: mail, mailNickname, proxyAddresses, sAMAccountName, targetAddress and
     userPrincipalName must be unique; directory sync quarantines the second
     object with an AttributeValueMustBeUnique error, so it never reaches
-    Microsoft 365. Every object of the set is named. As IdFix does, values are
-    compared within one attribute, ``smtp:`` and ``SMTP:`` alike.
+    Microsoft 365. As IdFix does, values are compared within one attribute,
+    ``smtp:`` and ``SMTP:`` alike, after the attribute's earlier rules (a
+    truncated value is compared truncated), and a value twice on one object is a
+    duplicate too. sAMAccountName is compared only where userPrincipalName is
+    empty. Replication-conflict objects (``CNF:`` in the DN) are compared as IdFix
+    2.6 does (its test for them never matches): their copies of the original's
+    addresses are real duplicates; deleting the conflict object is the fix.
+
+    Deviation from IdFix 2.6: every holder of the value is reported, each naming
+    the others; IdFix reports the holders after the first one it reads, which
+    depends on the order of the directory's answer.
 
     Fix: keep the value on the object that should own it and remove or change it
-    on the others. IdFix proposes no value; its ACTION says COMPLETE where it
-    deems the duplicate settled, REMOVE for an SMTP proxy address of an object
-    that is not mail-enabled.
+    on the others. IdFix proposes no value; its proposed action is Complete where
+    the value is the object's first value of the attribute and the object is
+    mail-enabled (a mailbox, for mailNickname), Remove for such an SMTP proxy
+    address of an object without mailNickname, Edit otherwise.
 
     Source: microsoft/idfix, Rules/Shared/NoDuplicatesRule.cs and DuplicateStore.cs;
     Microsoft Learn, "Prepare directory attributes for synchronization…".
@@ -235,9 +292,11 @@ def blank(idfix_results, idfix_unknown):
     """An attribute directory synchronization needs is empty (IdFix "blank").
 
     Why: multi-tenant: a displayName is needed (IdFix proposes the common name).
-    Dedicated: groups need a displayName, users and contacts a mailNickname, and
-    contacts and users without a mailbox a targetAddress (IdFix proposes
-    ``SMTP:`` + mail).
+    Dedicated (objects with a mail value only): groups need a displayName (IdFix
+    proposes the common name, cut to 255); contacts a mailNickname (IdFix proposes
+    givenName.sn, else sn, givenName, sAMAccountName or the common name); contacts
+    and users without a mailbox (homeMDB) a targetAddress (for a contact IdFix
+    proposes ``SMTP:`` + mail, cut to 256; for a user nothing).
 
     Fix: apply the proposed value, or set one by hand.
 

@@ -9,16 +9,16 @@ The commands that produce them, run on a domain-joined Windows machine with the
 AD DS tools (``-d`` is the search base, ``-r`` the filter, ``-l`` the
 attributes; narrow ``-d`` to an OU to export less)::
 
-    ldifde -f contoso.ldif -d "DC=contoso,DC=com" -r "(|(objectClass=user)(objectClass=contact)(objectClass=group)(objectClass=publicFolder))" -l "cn,sAMAccountName,userPrincipalName,mail,mailNickname,targetAddress,displayName,givenName,sn,homeMDB,msExchHomeServerName,msExchUMRecipientDialPlanLink,msExchUMTemplateLink,manager,legacyExchangeDN,department,objectClass,proxyAddresses,publicDelegates,msExchDelegateListLink,msExchRecipientTypeDetails,msExchUMEnabledFlags,userAccountControl,msExchHideFromAddressLists,isCriticalSystemObject,msExchMasterAccountSid"
+    ldifde -f contoso.ldif -d "DC=contoso,DC=com" -r "(|(objectClass=user)(objectClass=contact)(objectClass=group)(objectClass=publicFolder))" -l "cn,sAMAccountName,userPrincipalName,mail,mailNickname,targetAddress,displayName,givenName,sn,homeMDB,msExchHomeServerName,msExchUMRecipientDialPlanLink,msExchUMTemplateLink,manager,legacyExchangeDN,department,objectClass,proxyAddresses,publicDelegates,msExchDelegateListLink,msExchRecipientTypeDetails,msExchUMEnabledFlags,userAccountControl,groupType,msExchHideFromAddressLists,isCriticalSystemObject,msExchMasterAccountSid"
 
-    csvde -u -f contoso.csv -d "DC=contoso,DC=com" -r "(|(objectClass=user)(objectClass=contact)(objectClass=group)(objectClass=publicFolder))" -l "cn,sAMAccountName,userPrincipalName,mail,mailNickname,targetAddress,displayName,givenName,sn,homeMDB,msExchHomeServerName,msExchUMRecipientDialPlanLink,msExchUMTemplateLink,manager,legacyExchangeDN,department,objectClass,proxyAddresses,publicDelegates,msExchDelegateListLink,msExchRecipientTypeDetails,msExchUMEnabledFlags,userAccountControl,msExchHideFromAddressLists,isCriticalSystemObject,msExchMasterAccountSid"
+    csvde -u -f contoso.csv -d "DC=contoso,DC=com" -r "(|(objectClass=user)(objectClass=contact)(objectClass=group)(objectClass=publicFolder))" -l "cn,sAMAccountName,userPrincipalName,mail,mailNickname,targetAddress,displayName,givenName,sn,homeMDB,msExchHomeServerName,msExchUMRecipientDialPlanLink,msExchUMTemplateLink,manager,legacyExchangeDN,department,objectClass,proxyAddresses,publicDelegates,msExchDelegateListLink,msExchRecipientTypeDetails,msExchUMEnabledFlags,userAccountControl,groupType,msExchHideFromAddressLists,isCriticalSystemObject,msExchMasterAccountSid"
 
-    Get-ADObject -SearchBase "DC=contoso,DC=com" -LDAPFilter "(|(objectClass=user)(objectClass=contact)(objectClass=group)(objectClass=publicFolder))" -ResultPageSize 1000 -Properties cn,sAMAccountName,userPrincipalName,mail,mailNickname,targetAddress,displayName,givenName,sn,homeMDB,msExchHomeServerName,msExchUMRecipientDialPlanLink,msExchUMTemplateLink,manager,legacyExchangeDN,department,objectClass,proxyAddresses,publicDelegates,msExchDelegateListLink,msExchRecipientTypeDetails,msExchUMEnabledFlags,userAccountControl,msExchHideFromAddressLists,isCriticalSystemObject,msExchMasterAccountSid |
+    Get-ADObject -SearchBase "DC=contoso,DC=com" -LDAPFilter "(|(objectClass=user)(objectClass=contact)(objectClass=group)(objectClass=publicFolder))" -ResultPageSize 1000 -Properties cn,sAMAccountName,userPrincipalName,mail,mailNickname,targetAddress,displayName,givenName,sn,homeMDB,msExchHomeServerName,msExchUMRecipientDialPlanLink,msExchUMTemplateLink,manager,legacyExchangeDN,department,objectClass,proxyAddresses,publicDelegates,msExchDelegateListLink,msExchRecipientTypeDetails,msExchUMEnabledFlags,userAccountControl,groupType,msExchHideFromAddressLists,isCriticalSystemObject,msExchMasterAccountSid |
       Select-Object DistinguishedName,cn,sAMAccountName,userPrincipalName,mail,mailNickname,targetAddress,displayName,givenName,sn,homeMDB,msExchHomeServerName,msExchUMRecipientDialPlanLink,msExchUMTemplateLink,manager,legacyExchangeDN,department,ObjectClass,
         @{n='proxyAddresses';e={$_.proxyAddresses -join ';'}},
         @{n='publicDelegates';e={$_.publicDelegates -join ';'}},
         @{n='msExchDelegateListLink';e={$_.msExchDelegateListLink -join ';'}},
-        msExchRecipientTypeDetails,msExchUMEnabledFlags,userAccountControl,msExchHideFromAddressLists,isCriticalSystemObject,msExchMasterAccountSid |
+        msExchRecipientTypeDetails,msExchUMEnabledFlags,userAccountControl,groupType,msExchHideFromAddressLists,isCriticalSystemObject,msExchMasterAccountSid |
       Export-Csv contoso.csv -NoTypeInformation -Encoding UTF8
 
 From Linux, OpenLDAP's ``ldapsearch`` writes LDIF too (the README has the command)::
@@ -344,6 +344,8 @@ def _read_csv(path: str | os.PathLike[str], fmt: str) -> tuple[pd.DataFrame, fro
     except pd.errors.EmptyDataError:
         raise SourceError(f"{name}: the file is empty (no CSV header)") from None
     except (pd.errors.ParserError, ValueError) as exc:
+        if not _ends_with_line_break(path, head, encoding):  # cut inside a quoted field
+            raise ldif_text.cut_short(name, "the file ends inside a record (no line break after its last line)") from None
         raise SourceError(f"{name}: not a valid CSV export: {first_line(exc)}") from None
     except OSError as exc:
         raise SourceError(f"cannot read the directory export {path}: {exc.strerror or exc}") from None
