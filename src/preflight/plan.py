@@ -507,12 +507,12 @@ def plan(
     units = [part for g in groups for part in _split(g, graph, weights, limits)]
     if group_by != "none":
         if group_by == "ou":
-            keys = [dn.split(",", 1)[1].casefold() if "," in dn else "" for dn in boxes["dn"].tolist()]
+            group_keys = [dn.split(",", 1)[1].casefold() if "," in dn else "" for dn in boxes["dn"].tolist()]
         else:
-            keys = [v.casefold() if isinstance(v, str) else "" for v in boxes["department"].tolist()]
+            group_keys = [v.casefold() if isinstance(v, str) else "" for v in boxes["department"].tolist()]
         by_key: dict[str, list[list[int]]] = {}
         for u in units:
-            by_key.setdefault(keys[u[0]], []).append(u)
+            by_key.setdefault(group_keys[u[0]], []).append(u)
         bins = [b for key in sorted(by_key) for b in _pack(by_key[key], weights, limits)]
     else:
         bins = _pack(units, weights, limits)
