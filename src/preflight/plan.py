@@ -397,18 +397,7 @@ def plan(
     """
     from .api import _config
 
-    try:
-        import pymetis  # noqa: F401
-        import scipy  # noqa: F401
-    except ImportError:
-        raise PlanError('preflight plan needs the plan extra: pip install "preflight[plan]"') from None
-    if not 1 <= int(max_rows) <= MAX_ROWS:
-        raise PlanError(f"max_rows must be 1 to {MAX_ROWS} (a staged migration batch holds at most {MAX_ROWS})")
-    if group_by not in GROUP_BY:
-        raise PlanError(f"group_by must be {', '.join(GROUP_BY)}, not {group_by!r}")
-    for name, value in (("max_gb", max_gb), ("window_hours", window_hours)):
-        if value is not None and value <= 0:
-            raise PlanError(f"{name} must be a positive number")
+    _check_options(max_rows, max_gb, window_hours, group_by)
     cfg = _config(config)
     source = _directory(cfg)
     if group_by == "department":
@@ -418,25 +407,11 @@ def plan(
         if reason:
             raise PlanError(f"--group-by department: {reason}")
     bases = cfg.directory.get("base_dn") or [None]
-    bases = [bases] if isinstance(bases, str) else list(bases)
-    boxes = _candidates(source, bases)
+    boxes = _candidates(source, [bases] if isinstance(bases, str) else list(bases))
     every_legacy_dn = {v.casefold() for v in boxes["legacyExchangeDN"] if isinstance(v, str) and v}
 
     result = Plan()
-    if mailboxes is not None:
-        wanted = _read_list(mailboxes) if isinstance(mailboxes, (str, os.PathLike)) else list(mailboxes)
-        keys = {a.casefold() for a in wanted}
-        present = set(boxes["address"].str.casefold())
-        for a in wanted:
-            if a.casefold() not in present:
-                result.excluded.append({"address": a, "dn": None, "code": "PF200",
-                                        "reason": "no migratable mailbox in the directory has this primary SMTP address"})
-        boxes = boxes[boxes["address"].str.casefold().isin(keys)].reset_index(drop=True)
-    no_address = boxes["address"] == ""
-    for dn in boxes.loc[no_address, "dn"]:
-        result.excluded.append({"address": "", "dn": dn, "code": "PF203", "reason": "the mailbox has no primary SMTP address"})
-    boxes = boxes[~no_address].sort_values("address", key=lambda s: s.str.casefold(), kind="stable").reset_index(drop=True)
-
+    boxes = _listed(boxes, mailboxes, result)
     for i, (code, message) in sorted(_not_ready(boxes, source, cfg).items()):
         result.excluded.append({"address": boxes.at[i, "address"], "dn": boxes.at[i, "dn"], "code": code, "reason": message})
     not_ready = {e["dn"] for e in result.excluded if e["dn"]}
@@ -446,25 +421,8 @@ def plan(
     new_index = {old: new for new, old in enumerate(i for i, k in enumerate(keep) if k)}
     boxes = boxes[keep].reset_index(drop=True)
 
-    # sizes from the mailbox statistics, by legacyExchangeDN
-    sizes: list[int | None] = [None] * len(boxes)
-    rates = (10.0, 14.0)
-    options = None
-    if cfg.capacity:
-        from .checks.capacity.providers import capacity_options, mailbox_stats
-
-        try:
-            options = capacity_options(cfg)
-            rates = options.gb_per_hour
-            stats = mailbox_stats(cfg) if cfg.capacity.get("mailbox_stats") else None
-        except SourceError as exc:
-            raise PlanError(str(exc)) from None
-        if stats is not None:
-            by_dn = stats.by_legacy_dn()
-            legacy = [("" if not isinstance(v, str) else v).casefold() for v in boxes["legacyExchangeDN"].tolist()]
-            sizes = [by_dn[k]["bytes"] if k in by_dn else None for k in legacy]
-            result.unmatched_statistics = [{"legacy_dn": r["legacy_dn"], "name": r["name"], "line": r["line"]}
-                                           for r in stats.rows if r["legacy_dn"].casefold() not in every_legacy_dn]
+    sizes, options = _sizes(cfg, boxes, every_legacy_dn, result)
+    rates = options.gb_per_hour if options is not None else (10.0, 14.0)
     weights = [s or 0 for s in sizes]
     planned = [Mailbox(a, dn, size) for a, dn, size in zip(boxes["address"].tolist(), boxes["dn"].tolist(), sizes,
                                                            strict=True)]
@@ -477,9 +435,8 @@ def plan(
     result.options = {"max_rows": int(max_rows), "max_gb": max_gb, "window_hours": window_hours,
                       "gb_per_hour": rates, "group_by": group_by}
 
-    n = len(boxes)
     links = [(new_index[i], new_index[j], a) for i, j, a in every_link if i in new_index and j in new_index]
-    labels, graph = _components(n, links)
+    labels, graph = _components(len(boxes), links)
     members: dict[int, list[int]] = {}
     for i, label in enumerate(labels):
         members.setdefault(int(label), []).append(i)
@@ -487,36 +444,12 @@ def plan(
 
     waves_idx: list[tuple[list[int], bool]] = []
     if pilot is not None:
-        if isinstance(pilot, int):
-            chosen: list[int] = []
-            for g in sorted(groups, key=lambda g: (len(g), g[0])):
-                if len(chosen) + len(g) <= pilot:
-                    chosen.extend(g)
-        else:
-            wanted = _read_list(pilot) if isinstance(pilot, (str, os.PathLike)) else list(pilot)
-            keys = {a.casefold() for a in wanted}
-            chosen = [i for i, a in enumerate(boxes["address"]) if a.casefold() in keys]
-        if len(chosen) > limits.rows:
-            raise PlanError(f"the pilot holds {len(chosen)} mailboxes, more than max_rows ({limits.rows})")
-        picked = set(chosen)
-        groups = [[i for i in g if i not in picked] for g in groups]
-        groups = [g for g in groups if g]
+        chosen = _pilot(pilot, groups, boxes["address"].tolist(), limits)
+        groups = [g for g in ([i for i in g if i not in chosen] for g in groups) if g]
         if chosen:
             waves_idx.append((sorted(chosen), True))
-
     units = [part for g in groups for part in _split(g, graph, weights, limits)]
-    if group_by != "none":
-        if group_by == "ou":
-            group_keys = [dn.split(",", 1)[1].casefold() if "," in dn else "" for dn in boxes["dn"].tolist()]
-        else:
-            group_keys = [v.casefold() if isinstance(v, str) else "" for v in boxes["department"].tolist()]
-        by_key: dict[str, list[list[int]]] = {}
-        for u in units:
-            by_key.setdefault(group_keys[u[0]], []).append(u)
-        bins = [b for key in sorted(by_key) for b in _pack(by_key[key], weights, limits)]
-    else:
-        bins = _pack(units, weights, limits)
-    waves_idx += [(sorted(b), False) for b in bins]
+    waves_idx += [(sorted(b), False) for b in _bins(units, weights, limits, group_by, boxes)]
 
     wave_of: dict[int, str] = {}
     for k, (idx, is_pilot) in enumerate(waves_idx, start=1):
@@ -531,19 +464,113 @@ def plan(
         found = mapi_session_overrun(options, max((len(w.mailboxes) for w in result.waves), default=0))
         if found:
             result.warnings.append({"code": "PF704", "message": found[0], "fix": found[1]})
+    result.cut_links = _cut_links(every_link, new_index, wave_of, planned, left_out)
+    return result
 
+
+def _check_options(max_rows: int, max_gb: float | None, window_hours: float | None, group_by: str) -> None:
+    try:
+        import pymetis  # noqa: F401
+        import scipy  # noqa: F401
+    except ImportError:
+        raise PlanError('preflight plan needs the plan extra: pip install "preflight[plan]"') from None
+    if not 1 <= int(max_rows) <= MAX_ROWS:
+        raise PlanError(f"max_rows must be 1 to {MAX_ROWS} (a staged migration batch holds at most {MAX_ROWS})")
+    if group_by not in GROUP_BY:
+        raise PlanError(f"group_by must be {', '.join(GROUP_BY)}, not {group_by!r}")
+    for name, value in (("max_gb", max_gb), ("window_hours", window_hours)):
+        if value is not None and value <= 0:
+            raise PlanError(f"{name} must be a positive number")
+
+
+def _listed(boxes: pd.DataFrame, mailboxes: Any, result: Plan) -> pd.DataFrame:
+    """The candidates, only those listed (when a list is given) and with an address, in address
+    order; the listed addresses no mailbox has, and the mailboxes without one, go to ``excluded``."""
+    if mailboxes is not None:
+        wanted = _read_list(mailboxes) if isinstance(mailboxes, (str, os.PathLike)) else list(mailboxes)
+        present = set(boxes["address"].str.casefold())
+        for a in wanted:
+            if a.casefold() not in present:
+                result.excluded.append({"address": a, "dn": None, "code": "PF200",
+                                        "reason": "no migratable mailbox in the directory has this primary SMTP address"})
+        boxes = boxes[boxes["address"].str.casefold().isin({a.casefold() for a in wanted})].reset_index(drop=True)
+    no_address = boxes["address"] == ""
+    for dn in boxes.loc[no_address, "dn"]:
+        result.excluded.append({"address": "", "dn": dn, "code": "PF203", "reason": "the mailbox has no primary SMTP address"})
+    return boxes[~no_address].sort_values("address", key=lambda s: s.str.casefold(), kind="stable").reset_index(drop=True)
+
+
+def _sizes(cfg: Config, boxes: pd.DataFrame, every_legacy_dn: set[str], result: Plan) -> tuple[list[int | None], Any]:
+    """Each planned mailbox's bytes from the mailbox statistics (``None``: no row), by
+    legacyExchangeDN, and the ``[capacity]`` options (``None`` without that table); the statistics
+    rows that match no directory mailbox go to ``unmatched_statistics``."""
+    if not cfg.capacity:
+        return [None] * len(boxes), None
+    from .checks.capacity.providers import capacity_options, mailbox_stats
+
+    try:
+        options = capacity_options(cfg)
+        stats = mailbox_stats(cfg) if cfg.capacity.get("mailbox_stats") else None
+    except SourceError as exc:
+        raise PlanError(str(exc)) from None
+    if stats is None:
+        return [None] * len(boxes), options
+    by_dn = stats.by_legacy_dn()
+    legacy = [("" if not isinstance(v, str) else v).casefold() for v in boxes["legacyExchangeDN"].tolist()]
+    result.unmatched_statistics = [{"legacy_dn": r["legacy_dn"], "name": r["name"], "line": r["line"]}
+                                   for r in stats.rows if r["legacy_dn"].casefold() not in every_legacy_dn]
+    return [by_dn[k]["bytes"] if k in by_dn else None for k in legacy], options
+
+
+def _pilot(pilot: Any, groups: list[list[int]], addresses: list[str], limits: _Limits) -> set[int]:
+    """The pilot wave's mailboxes: whole groups, smallest first, up to ``pilot`` mailboxes; or the
+    listed addresses (a file or a list)."""
+    if isinstance(pilot, int):
+        chosen: list[int] = []
+        for g in sorted(groups, key=lambda g: (len(g), g[0])):
+            if len(chosen) + len(g) <= pilot:
+                chosen.extend(g)
+    else:
+        wanted = _read_list(pilot) if isinstance(pilot, (str, os.PathLike)) else list(pilot)
+        keys = {a.casefold() for a in wanted}
+        chosen = [i for i, a in enumerate(addresses) if a.casefold() in keys]
+    if len(chosen) > limits.rows:
+        raise PlanError(f"the pilot holds {len(chosen)} mailboxes, more than max_rows ({limits.rows})")
+    return set(chosen)
+
+
+def _bins(units: list[list[int]], weights: list[int], limits: _Limits, group_by: str, boxes: pd.DataFrame
+          ) -> list[list[int]]:
+    """The units packed into waves; with ``group_by``, each organizational unit or department apart."""
+    if group_by == "none":
+        return _pack(units, weights, limits)
+    if group_by == "ou":
+        group_keys = [dn.split(",", 1)[1].casefold() if "," in dn else "" for dn in boxes["dn"].tolist()]
+    else:
+        group_keys = [v.casefold() if isinstance(v, str) else "" for v in boxes["department"].tolist()]
+    by_key: dict[str, list[list[int]]] = {}
+    for u in units:
+        by_key.setdefault(group_keys[u[0]], []).append(u)
+    return [b for key in sorted(by_key) for b in _pack(by_key[key], weights, limits)]
+
+
+def _cut_links(every_link: list[tuple[int, int, str]], new_index: dict[int, int], wave_of: dict[int, str],
+               planned: list[Mailbox], left_out: list[Mailbox]) -> list[CutLink]:
+    """Each link (one per kind and pair, naming its attributes) whose mailboxes are in different
+    waves, or one of them left out."""
     attributes: dict[tuple[str, int, int], list[str]] = {}
     for i, j, attribute in every_link:
         names = attributes.setdefault((LINK_ATTRIBUTES[attribute], i, j), [])
         if attribute not in names:
             names.append(attribute)
+    out = []
     for (kind, i, j), names in sorted(attributes.items()):
         pi, pj = new_index.get(i), new_index.get(j)
+        if pi is None and pj is None:
+            continue  # between two mailboxes left out: no batch row reports it
         if pi is not None and pj is not None and wave_of[pi] == wave_of[pj]:
             continue
         source_box, source_wave = (planned[pi], wave_of[pi]) if pi is not None else (left_out[i], "left out")
         target_box, target_wave = (planned[pj], wave_of[pj]) if pj is not None else (left_out[j], "left out")
-        if pi is None and pj is None:
-            continue  # between two mailboxes left out: no batch row reports it
-        result.cut_links.append(CutLink(kind, ", ".join(names), source_box, target_box, source_wave, target_wave))
-    return result
+        out.append(CutLink(kind, ", ".join(names), source_box, target_box, source_wave, target_wave))
+    return out
