@@ -57,6 +57,7 @@ def make_export(n: int, path: Path, encoding: str) -> None:
         "manager": "CN=User " + pd.Series(np.arange(n) // 10 * 10).astype(str) + "," + STAFF,
         "legacyExchangeDN": LEGACY + "/cn=Recipients/cn=" + nick,
         "department": every(3, "Finance"),
+        "groupType": empty,
         "objectClass": pd.Series(["top;person;organizationalPerson;user"] * n),
         "proxyAddresses": "SMTP:" + nick + "@contoso.com;smtp:" + nick + "@contoso.mail.onmicrosoft.com;X500:"
                           + LEGACY + "/cn=Recipients/cn=" + nick,

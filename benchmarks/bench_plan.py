@@ -52,7 +52,7 @@ def make_org(n: int, folder: Path) -> tuple[Path, Path]:
         "homeMDB": pd.Series(["CN=DB1,CN=Databases,CN=Configuration,DC=contoso,DC=com"] * n),
         "msExchHomeServerName": pd.Series([LEGACY + "/cn=Configuration/cn=Servers/cn=EX2007"] * n),
         "msExchUMRecipientDialPlanLink": empty, "msExchUMTemplateLink": empty, "manager": manager,
-        "legacyExchangeDN": LEGACY + "/cn=Recipients/cn=" + nick, "department": empty,
+        "legacyExchangeDN": LEGACY + "/cn=Recipients/cn=" + nick, "department": empty, "groupType": empty,
         "objectClass": pd.Series(["top;person;organizationalPerson;user"] * n),
         "proxyAddresses": "SMTP:" + nick + "@contoso.com", "publicDelegates": delegates,
         "msExchDelegateListLink": empty, "msExchRecipientTypeDetails": pd.Series(["1"] * n),
