@@ -82,6 +82,7 @@ _BOOLEAN = _Syntax("2.5.5.8", 1)
 _SID = _Syntax("2.5.5.17", 4)
 # Object(DS-DN): oMObjectClass is the BER encoding of OID 1.3.12.2.1011.28.0.714.
 _DN = _Syntax("2.5.5.1", 127, b"\x2b\x0c\x02\x87\x73\x1c\x00\x85\x4a")
+_SECURITY_DESCRIPTOR = _Syntax("2.5.5.15", 66)
 
 _MAIL = ("user", "contact", "group")
 _PERSON = ("user", "contact")
@@ -136,6 +137,7 @@ _SCHEMA_ATTRIBUTES = (
     _Attribute("msExchRecipientDisplayType", _INTEGER, True, _MAIL, 14),
     _Attribute("publicDelegates", _DN, False, _MAIL, 15, link_id=10),
     _Attribute("publicDelegatesBL", _DN, False, _TOP, 16, link_id=11),
+    _Attribute("msExchMailboxSecurityDescriptor", _SECURITY_DESCRIPTOR, True, _MAIL, 17),
 )
 
 

@@ -566,12 +566,34 @@ class LdapSource:
 
     # -- the backend seam: _search (paged subtree search) and _root_dse, one implementation per backend --------
 
-    def _search(self, base: str, search_filter: str, attributes: Iterable[str]
-                ) -> Iterator[tuple[str, dict[str, list[bytes]]]]:
-        """``(dn, {attribute: [raw values]})`` of a paged subtree search; each page counts one search."""
+    def _search(self, base: str, search_filter: str, attributes: Iterable[str], *, scope: str = "subtree",
+                sd_flags: int | None = None) -> Iterator[tuple[str, dict[str, list[bytes]]]]:
+        """``(dn, {attribute: [raw values]})`` of a paged search; each page counts one search."""
         if self.backend == "python-ldap":
-            return self._search_python_ldap(base, search_filter, list(attributes))
-        return self._search_ldap3(base, search_filter, list(attributes))
+            return self._search_python_ldap(base, search_filter, list(attributes), scope, sd_flags)
+        return self._search_ldap3(base, search_filter, list(attributes), scope, sd_flags)
+
+    def search_raw(self, base: str, search_filter: str, attributes: Iterable[str], *, scope: str = "subtree",
+                   sd_flags: int | None = None) -> Iterator[tuple[str, dict[str, list[bytes]]]]:
+        """Raw values of a paged search, for sources that decode attributes of their own (the
+        migration-account rights read security descriptors and SIDs).
+
+        Args:
+            scope: ``"subtree"`` or ``"base"`` (constructed attributes such as ``tokenGroups`` are
+                returned to base searches only).
+            sd_flags: with a value, the LDAP_SERVER_SD_FLAGS control (1.2.840.113556.1.4.801) asks
+                for those parts of ``nTSecurityDescriptor`` only (4: the DACL, which an account
+                without SeSecurityPrivilege may read).
+
+        Yields:
+            ``(dn, {attribute as the server spells it: [raw values]})``.
+
+        Raises:
+            SourceError: as every search.
+        """
+        if scope not in ("subtree", "base"):
+            raise ValueError(f"scope {scope!r} is not subtree or base")
+        return self._search(base, search_filter, attributes, scope=scope, sd_flags=sd_flags)
 
     def _root_dse(self, attribute: str) -> list[bytes]:
         """Raw values of one rootDSE attribute (one base-scope search)."""
@@ -604,20 +626,21 @@ class LdapSource:
             hint = " (the server does not support paged searches)"
         return SourceError(f"LDAP server {self.url}: searching {base} failed (page {pages}): {text}{hint}")
 
-    def _search_python_ldap(self, base: str, search_filter: str, attributes: list[str]
-                            ) -> Iterator[tuple[str, dict[str, list[bytes]]]]:
+    def _search_python_ldap(self, base: str, search_filter: str, attributes: list[str], scope: str = "subtree",
+                            sd_flags: int | None = None) -> Iterator[tuple[str, dict[str, list[bytes]]]]:
         import ldap
-        from ldap.controls import SimplePagedResultsControl
+        from ldap.controls import LDAPControl, SimplePagedResultsControl
 
         conn = self._connection()
         control = SimplePagedResultsControl(criticality=True, size=self.page_size, cookie=b"")
+        extra = [LDAPControl(*_sd_flags_control(sd_flags))] if sd_flags is not None else []
         pages = 0
         while True:
             self.searches += 1
             pages += 1
             try:
-                msgid = conn.search_ext(base, ldap.SCOPE_SUBTREE, search_filter, attributes,
-                                        serverctrls=[control])
+                msgid = conn.search_ext(base, ldap.SCOPE_BASE if scope == "base" else ldap.SCOPE_SUBTREE,
+                                        search_filter, attributes, serverctrls=[control, *extra])
                 _, data, _, controls = conn.result3(msgid, all=1, timeout=self.receive_timeout)
             except (ldap.TIMEOUT, ldap.SERVER_DOWN, ldap.CONNECT_ERROR, OSError) as exc:
                 self.close()
@@ -636,20 +659,22 @@ class LdapSource:
                 return
             control.cookie = cookie
 
-    def _search_ldap3(self, base: str, search_filter: str, attributes: list[str]
-                      ) -> Iterator[tuple[str, dict[str, list[bytes]]]]:
+    def _search_ldap3(self, base: str, search_filter: str, attributes: list[str], scope: str = "subtree",
+                      sd_flags: int | None = None) -> Iterator[tuple[str, dict[str, list[bytes]]]]:
         import ldap3
 
         conn = self._connection()
+        search_scope = ldap3.BASE if scope == "base" else ldap3.SUBTREE
+        controls = [_sd_flags_control(sd_flags)] if sd_flags is not None else None
         cookie: bytes | None = None
         pages = 0
         while True:
             self.searches += 1
             pages += 1
             self._call(
-                lambda cookie=cookie: conn.search(base, search_filter, search_scope=ldap3.SUBTREE,
+                lambda cookie=cookie: conn.search(base, search_filter, search_scope=search_scope,
                                                   attributes=attributes, paged_size=self.page_size,
-                                                  paged_cookie=cookie),
+                                                  paged_cookie=cookie, controls=controls),
                 f"searching {base}",
             )
             result = conn.result or {}
@@ -712,6 +737,17 @@ def _decode(dn: str, raw: dict[str, list[bytes]]) -> dict[str, Any]:
     if values.get("msexchmasteraccountsid"):
         obj["hasMasterAccountSid"] = True
     return obj
+
+
+def _sd_flags_control(flags: int) -> tuple[str, bool, bytes]:
+    """The LDAP_SERVER_SD_FLAGS control as ``(oid, criticality, BER value)``: ldap3's ASN.1 type of its
+    value (``SEQUENCE { Flags INTEGER }``), BER-encoded by pyasn1 (both backends send these bytes)."""
+    from ldap3.protocol.microsoft import SdFlags
+    from pyasn1.codec.ber import encoder
+
+    value = SdFlags()
+    value.setComponentByName("Flags", flags)
+    return "1.2.840.113556.1.4.801", True, encoder.encode(value)
 
 
 def _unique(values: Iterable[str]) -> list[str]:
