@@ -297,3 +297,10 @@ def test_an_ordinary_account_reads_the_dacls_in_one_batched_read(rights_dc, live
     assert source.searches == 1 + 1 + 1 + 1 + 3 + 1 + 1 + 1 + 1
     report = _run({**options, "chunk_size": 150})
     assert _by_code(report).get("PF542") == NO_TARGET_ADDRESS
+    # without the control the same account is given no nTSecurityDescriptor at all
+    conn = rights_dc["dc"].connection(user=ACCOUNT, password=PASSWORD)
+    for controls, length in ((None, 0), (SD_DACL, 1)):
+        conn.search(dns[0], "(objectClass=*)", search_scope=ldap3.BASE, attributes=["nTSecurityDescriptor"],
+                    controls=controls)
+        assert len(conn.entries[0].entry_raw_attributes.get("nTSecurityDescriptor") or []) == length
+    conn.unbind()
