@@ -79,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"preflight {__version__}")
 
     d = p.add_argument_group("on-premises directory")
-    d.add_argument("--directory", metavar="SRC", help="ldaps://dc.example.com, ldap://… (StartTLS), or an .ldif/.csv export")
+    d.add_argument("--directory", action="append", metavar="SRC",
+                   help="ldaps://dc.example.com, ldap://… (StartTLS), or an .ldif/.csv export; repeat it for the "
+                        "Exchange organization exports (Configuration partition, domain policy)")
     d.add_argument("--base-dn", action="append", metavar="DN", help="search base (repeatable)")
     d.add_argument("--bind-user", metavar="UPN", help="user to bind as, e.g. svc-preflight@contoso.com")
     d.add_argument("--password-env", metavar="NAME", help="environment variable holding the bind password")
@@ -134,6 +136,12 @@ def _abspath(value: str) -> str:
     return str(Path(value).resolve())
 
 
+def _directory_sources(values: list[str] | None) -> str | list[str] | None:
+    """--directory's values (files made absolute): one as a string, several as a list."""
+    sources = [v if "://" in v else _abspath(v) for v in values or ()]
+    return (sources[0] if len(sources) == 1 else sources) or None
+
+
 def _apply(cfg: Any, args: argparse.Namespace) -> None:
     """Command-line options over the config file's values."""
     if args.sso:
@@ -141,7 +149,7 @@ def _apply(cfg: Any, args: argparse.Namespace) -> None:
     if args.fail_on:
         cfg.fail_on = args.fail_on
     directory: dict[str, Any] = {
-        "source": args.directory and (args.directory if "://" in args.directory else _abspath(args.directory)),
+        "source": _directory_sources(args.directory),
         "base_dn": args.base_dn,
         "bind_user": args.bind_user,
         "password_env": args.password_env,
@@ -201,8 +209,7 @@ def _check_paths(args: argparse.Namespace) -> None:
         if option:
             raise _Usage(f"{path} is not a batch CSV file: give it with {option}")
     named = [(p, "") for p in args.paths]
-    if args.directory and "://" not in args.directory:
-        named.append((args.directory, "--directory "))
+    named += [(s, "--directory ") for s in args.directory or () if "://" not in s]
     if args.ca_file:
         named.append((args.ca_file, "--ca-file "))
     named += [(z, "--zone-file ") for z in _files(args.zone_file) or ()]

@@ -82,7 +82,7 @@ _BOOLEAN = _Syntax("2.5.5.8", 1)
 _SID = _Syntax("2.5.5.17", 4)
 # Object(DS-DN): oMObjectClass is the BER encoding of OID 1.3.12.2.1011.28.0.714.
 _DN = _Syntax("2.5.5.1", 127, b"\x2b\x0c\x02\x87\x73\x1c\x00\x85\x4a")
-_SECURITY_DESCRIPTOR = _Syntax("2.5.5.15", 66)
+_NT_SECURITY_DESCRIPTOR = _Syntax("2.5.5.15", 66)
 
 _MAIL = ("user", "contact", "group")
 _PERSON = ("user", "contact")
@@ -137,7 +137,36 @@ _SCHEMA_ATTRIBUTES = (
     _Attribute("msExchRecipientDisplayType", _INTEGER, True, _MAIL, 14),
     _Attribute("publicDelegates", _DN, False, _MAIL, 15, link_id=10),
     _Attribute("publicDelegatesBL", _DN, False, _TOP, 16, link_id=11),
-    _Attribute("msExchMailboxSecurityDescriptor", _SECURITY_DESCRIPTOR, True, _MAIL, 17),
+    _Attribute("msExchMailboxSecurityDescriptor", _NT_SECURITY_DESCRIPTOR, True, _MAIL, 17),
+)
+
+
+#: Private OID arc under which the added object classes get their governsID.
+PRIVATE_CLASS_OID_ARC = "1.3.6.1.4.1.99999.2"
+
+
+@dataclass(frozen=True)
+class _ObjectClass:
+    """An Exchange object class the base AD schema lacks: created (structural, subclass of top,
+    named by ``cn``) with governsID ``PRIVATE_CLASS_OID_ARC.oid_suffix``, allowed under ``superiors``."""
+
+    name: str
+    oid_suffix: int
+    may_contain: tuple[str, ...] = ()
+    superiors: tuple[str, ...] = ("container",)
+
+
+# The Exchange organization in the Configuration partition (servers, stores, public folder trees) and
+# the dynamic distribution groups of the domain partition.  serialNumber, versionNumber, keywords,
+# serviceBindingInformation (serviceConnectionPoint) and minPwdLength (domainDNS) are in the base schema.
+_SCHEMA_CLASSES = (
+    _ObjectClass("msExchExchangeServer", 1, ("serialNumber", "versionNumber", "legacyExchangeDN")),
+    _ObjectClass("msExchPrivateMDB", 2, ("legacyExchangeDN",)),
+    _ObjectClass("msExchPublicMDB", 3, ("legacyExchangeDN",)),
+    _ObjectClass("msExchPFTree", 4),
+    _ObjectClass("msExchDynamicDistributionList", 5,
+                 ("displayName", "mail", "mailNickname", "proxyAddresses", "legacyExchangeDN"),
+                 ("container", "organizationalUnit")),
 )
 
 
@@ -425,11 +454,39 @@ def _extend_schema(dc: SambaDC) -> None:
         _schema_update_now(conn)
         _allow_attributes(conn)
         _schema_update_now(conn)
+        _add_classes(conn)
         missing = _missing_on_classes(_read_classes(conn))
         if missing:
             raise RuntimeError(f"schema still lacks {missing} after extending it")
     finally:
         conn.unbind()
+
+
+def _add_classes(conn: ldap3.Connection) -> None:
+    """Create the classes of ``_SCHEMA_CLASSES`` the schema lacks, then reload the schema."""
+    existing = _read_classes(conn)
+    for cls in _SCHEMA_CLASSES:
+        if cls.name.lower() in existing:
+            continue
+        entry: dict[str, Any] = {
+            "objectClass": ["top", "classSchema"],
+            "lDAPDisplayName": cls.name,
+            "governsID": f"{PRIVATE_CLASS_OID_ARC}.{cls.oid_suffix}",
+            "subClassOf": "top",
+            "objectClassCategory": 1,
+            "rDNAttID": "cn",
+            "possSuperiors": list(cls.superiors),
+        }
+        if cls.may_contain:
+            entry["mayContain"] = list(cls.may_contain)
+        conn.add(f"CN={cls.name},{SCHEMA_DN}", attributes=entry)
+    _schema_update_now(conn)
+    # Containers under a server object (its Protocols and InformationStore containers).
+    container = _read_classes(conn)["container"].dn
+    conn.search(container, "(objectClass=*)", ldap3.BASE, attributes=["possSuperiors"])
+    if "msExchExchangeServer" not in conn.entries[0].entry_attributes_as_dict.get("possSuperiors", []):
+        conn.modify(container, {"possSuperiors": [(ldap3.MODIFY_ADD, ["msExchExchangeServer"])]})
+        _schema_update_now(conn)
 
 
 def _existing_attributes(conn: ldap3.Connection) -> dict[str, dict[str, Any]]:

@@ -27,6 +27,13 @@ def directory(config):
     source = config.directory.get("source")
     if not source:
         raise Missing("no directory given (--directory ldaps://… or an ldifde/csvde export)")
+    if isinstance(source, (list, tuple)) or (isinstance(source, str) and "://" not in source):
+        # --directory given more than once: the user directory and Exchange organization exports
+        from ...sources.directory.configuration import split_sources
+
+        source, _ = split_sources(source, config.path)
+        if source is None:
+            raise Missing("no user directory given (--directory: only Exchange organization exports)")
     if not isinstance(source, str):  # a DirectorySource object given through the Python API
         return source
     if "://" in source:

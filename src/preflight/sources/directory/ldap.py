@@ -303,6 +303,19 @@ class LdapSource:
             "bind_user": self.bind_user or "(kerberos)",
         }
 
+    # -- generic reads (the Exchange organization, preflight.sources.directory.configuration) ------------------
+
+    def root_dse_values(self, attribute: str) -> list[str]:
+        """The text values of one rootDSE attribute (``configurationNamingContext``, say); one search."""
+        return [_text(v) for v in self._root_dse(attribute)]
+
+    def search_entries(self, base: str, search_filter: str, attributes: Iterable[str]
+                       ) -> Iterator[tuple[str, dict[str, list[bytes]]]]:
+        """``(dn, {attribute: [raw values]})`` of a paged subtree search under ``base`` (any naming
+        context). ``search_filter`` is sent as given: escape values in it (RFC 4515). Each page counts
+        in ``searches``; failures raise SourceError."""
+        return self._search(base, search_filter, attributes)
+
     # -- connection ------------------------------------------------------------------------------------------
 
     def base_dns(self) -> list[str]:
