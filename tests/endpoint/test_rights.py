@@ -16,10 +16,20 @@ import preflight
 from preflight.checks.endpoint.access import FULL_ACCESS, WRITE_PROPERTY
 from preflight.checks.endpoint.access import check as access_check
 from preflight.sources.batch_csv import parse_batch
+from preflight.sources.directory.configuration import CONFIGURATION_ATTRIBUTES, CONFIGURATION_FILTER
 from preflight.sources.directory.ldap import LdapSource
 from preflight.sources.rights import SELF, rights_reader
 
 RIGHTS = "OU=Rights," + scenario.BASE_DN
+#: An Exchange organization of its own in the Configuration partition: Receive As on stores.
+RIGHTS_ORG = "CN=Rights Org,CN=Microsoft Exchange," + scenario.SERVICES
+SG_PLAIN = "CN=Rights SG0," + RIGHTS_ORG
+SG_GRANTED = "CN=Rights SG1," + RIGHTS_ORG
+DB_EXPLICIT = "CN=Rights DB1," + SG_PLAIN     # Receive As granted on the database itself
+DB_INHERITED = "CN=Rights DB2," + SG_GRANTED  # Receive As granted on its storage group, inherited
+DB_PLAIN = "CN=Rights DB3," + SG_PLAIN        # nothing for the migration account
+RECEIVE_AS = "ab721a56-1e2f-11d0-9819-00aa0040529b"
+ADMIN_ACCOUNT = "svc-admin@contoso.com"  # a Domain Admin: the organization's deny defeats it
 GRANTED = "OU=Granted," + RIGHTS
 PLAIN = "OU=Plain," + RIGHTS
 USER_CLASS = "bf967aba-0de6-11d0-a285-00aa003049e2"
@@ -78,7 +88,10 @@ MAILBOXES = {
     "Rights Protected": "adminCount=1: AdminSDHolder grants nothing",
     "Rights WriteDenied": "an explicit deny of WriteProperty on targetAddress",
 }
-NOT_OPENED = {"Rights Denied", "Rights None", "Rights NoSD"}
+NOT_OPENED = {"Rights Denied", "Rights None", "Rights NoSD"}  # by FullAccess
+#: The mailboxes' stores: Rights None and Rights NoSD are opened through Receive As, Rights Denied not.
+HOME = {"Rights None": DB_EXPLICIT, "Rights NoSD": DB_INHERITED}
+NOT_OPENABLE = {"Rights Denied"}
 NO_TARGET_ADDRESS = {"Rights Plain", "Rights Protected", "Rights WriteDenied"}
 
 
@@ -117,6 +130,22 @@ def rights_dc(samba_dc):
     gone = _sid(conn, f"CN=Gone User,{RIGHTS}")
     conn.delete(f"CN=Gone User,{RIGHTS}")
 
+    # the organization denies Receive As to Domain Admins (inherited by every store), then grants them
+    # everything (as Exchange 2003's Full Administrator role); the deny comes first in the DACL
+    add(RIGHTS_ORG, {"objectClass": "container",
+                     "nTSecurityDescriptor": sd(f"O:DAG:DAD:(OD;CI;CR;{RECEIVE_AS};;DA)(A;CI;GA;;;DA)", domain)})
+    add(SG_PLAIN, {"objectClass": "container"})
+    add(SG_GRANTED, {"objectClass": "container",
+                     "nTSecurityDescriptor": sd(f"O:DAG:DAD:(OA;CI;CR;{RECEIVE_AS};;{account})", domain)})
+    add(DB_EXPLICIT, {"objectClass": "msExchPrivateMDB",
+                      "nTSecurityDescriptor": sd(f"O:DAG:DAD:(OA;;CR;{RECEIVE_AS};;{account})", domain)})
+    add(DB_INHERITED, {"objectClass": "msExchPrivateMDB"})
+    add(DB_PLAIN, {"objectClass": "msExchPrivateMDB"})
+    admin_dn = f"CN=svc-admin,{RIGHTS}"
+    add(admin_dn, {"objectClass": "user", "sAMAccountName": "svc-admin", "userPrincipalName": ADMIN_ACCOUNT,
+                   "unicodePwd": _password(PASSWORD), "userAccountControl": 512})
+    conn.modify("CN=Domain Admins,CN=Users," + scenario.BASE_DN, {"member": [(ldap3.MODIFY_ADD, [admin_dn])]})
+
     add(GRANTED, {"objectClass": "organizationalUnit",
                   "nTSecurityDescriptor": sd(f"O:DAG:DAD:(OA;CI;WP;{target_guid};{USER_CLASS};{account})", domain)})
     add(PLAIN, {"objectClass": "organizationalUnit"})
@@ -145,7 +174,7 @@ def rights_dc(samba_dc):
             extra["nTSecurityDescriptor"] = sd("O:DAG:DAD:P(A;;RPWPCRCCDCLCLORCWOWDSDDTSW;;;DA)(A;;RPLCLORC;;;AU)", domain)
         if cn == "Rights WriteDenied":
             extra["nTSecurityDescriptor"] = sd(f"O:DAG:DAD:(OD;;WP;{target_guid};;{account})", domain)
-        add(*_user(cn, ou, **extra))
+        add(*_user(cn, ou, homeMDB=HOME.get(cn, DB_PLAIN), **extra))
     conn.unbind()
     yield {"dc": samba_dc, "domain": domain, "account": account, "admins": admins, "gone": gone,
            "account_dn": account_dn}
@@ -185,20 +214,31 @@ def exported(rights_dc, tmp_path_factory):
                                 ["objectClass", "nTSecurityDescriptor"])):
         conn.search(base, "(objectClass=*)", search_scope=scope, attributes=attrs, controls=SD_DACL)
         entries += [(e.entry_dn, {k: v for k, v in e.entry_raw_attributes.items() if v}) for e in conn.entries]
+    conn.search(scenario.BASE_DN, "(objectClass=group)", attributes=["objectClass", "cn", "objectSid", "memberOf"])
+    entries += [(e.entry_dn, {k: v for k, v in e.entry_raw_attributes.items() if v}) for e in conn.entries]
     conn.search("CN=Schema," + scenario.CONFIGURATION_DN, "(lDAPDisplayName=targetAddress)",
                 attributes=["objectClass", "lDAPDisplayName", "schemaIDGUID"])
     entries += [(e.entry_dn, {k: v for k, v in e.entry_raw_attributes.items() if v}) for e in conn.entries]
+    folder = tmp_path_factory.mktemp("rights")
+    users = folder / "contoso-rights.ldf"
+    write_ldifde(list({dn.casefold(): (dn, attrs) for dn, attrs in entries}.values()), users)
+    # the Configuration partition as the README's ldifde command exports it (DACLs of the stores)
+    # (msExchOwningServer is not in the test schema: the stores' server is the object above them)
+    conn.search(scenario.CONFIGURATION_DN, CONFIGURATION_FILTER, controls=SD_DACL,
+                attributes=[a for a in CONFIGURATION_ATTRIBUTES if a != "msExchOwningServer"])
+    stores = [(e.entry_dn, {k: v for k, v in e.entry_raw_attributes.items() if v}) for e in conn.entries]
     conn.unbind()
-    path = tmp_path_factory.mktemp("rights") / "contoso-rights.ldf"
-    write_ldifde(entries, path)
-    return path
+    assert any(dn == DB_INHERITED for dn, _ in stores)
+    organization = folder / "exchange-config.ldf"
+    write_ldifde(stores, organization)
+    return users, organization
 
 
 @pytest.fixture(params=["ldap3", "python-ldap", "export"])
 def directory(request, rights_dc, live_directory, exported):
     """The DC read live by each LDAP backend, and its ldifde export."""
     if request.param == "export":
-        return {"source": str(exported)}
+        return {"source": [str(exported[0]), str(exported[1])]}
     if request.param == "python-ldap":
         pytest.importorskip("ldap")
     return {**live_directory, "backend": request.param}
@@ -217,12 +257,12 @@ def _by_code(report):
 
 
 def test_the_decisions_per_mailbox(rights_dc, directory):
-    if "://" in directory["source"]:
+    if isinstance(directory["source"], str):
         reader = rights_reader(LdapSource.from_config(directory))
     else:
         from preflight.sources.directory.exports import read_export
 
-        reader = rights_reader(read_export(directory["source"]))
+        reader = rights_reader(read_export(directory["source"][0]))
     dns = [_user(cn, PLAIN if cn == "Rights Plain" else GRANTED)[0] for cn in MAILBOXES]
     rights = reader.read(ACCOUNT, dns)
     token = rights.account.token
@@ -252,10 +292,11 @@ def test_rights_findings(rights_dc, directory):
     orphan = next(f for f in report.findings if f.code == "PF545")
     assert orphan.value == "2" and rights_dc["gone"] in orphan.message
     assert "PF543" not in found and "PF544" not in found
+    assert found.get("PF540") == NOT_OPENABLE and "PF541" not in found
     status = {r.code: r for r in report.results}
-    assert status["PF540"].status.value == "skipped"
-    assert status["PF540"].reason.startswith(f"{len(NOT_OPENED)} batch mailbox(es) are not opened by FullAccess")
     assert status["PF543"].status.value == "passed" and status["PF544"].status.value == "passed"
+    denied = next(f for f in report.findings if f.code == "PF540")
+    assert "FullAccess is not granted: denied by an explicit ACE" in denied.message and DB_PLAIN in denied.message
     protected = next(f for f in report.findings if _cn(f.dn) == "Rights Protected")
     assert "adminCount=1" in protected.message and "AdminSDHolder" in protected.message
 
@@ -304,3 +345,22 @@ def test_an_ordinary_account_reads_the_dacls_in_one_batched_read(rights_dc, live
                     controls=controls)
         assert len(conn.entries[0].entry_raw_attributes.get("nTSecurityDescriptor") or []) == length
     conn.unbind()
+
+
+def test_without_the_configuration_partition_receive_as_is_not_decided(rights_dc, exported):
+    report = _run({"source": str(exported[0])})
+    status = {r.code: r for r in report.results}
+    assert status["PF540"].status.value == "skipped"
+    assert status["PF540"].reason.startswith(f"{len(NOT_OPENED)} batch mailbox(es) are not opened by FullAccess")
+    assert "Configuration partition was not given" in status["PF540"].reason
+
+
+def test_a_domain_admin_is_defeated_by_the_organization_deny(rights_dc, directory):
+    report = _run(directory, account=ADMIN_ACCOUNT)
+    found = _by_code(report)
+    assert found.get("PF540") == set(MAILBOXES)
+    summary = [f for f in report.findings if f.code == "PF541"]
+    assert len(summary) == 1 and f"none of the {len(MAILBOXES)} batch mailbox(es)" in summary[0].message
+    da = f"{rights_dc['domain']}-512"
+    one = next(f for f in report.findings if f.code == "PF540" and _cn(f.dn) == "Rights Direct")
+    assert f"Receive As on its store {DB_PLAIN} is not granted: denied by an inherited ACE for {da}" in one.message

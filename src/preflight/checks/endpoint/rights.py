@@ -1,8 +1,10 @@
 """Migration account rights (PF540-PF545): can ``--migration-account`` open every batch mailbox,
 write each user's ``targetAddress``, and last the migration; permission entries of deleted users.
 
-Data names (providers here): ``migration_account`` (the name given) and ``migration_rights``
-(:class:`preflight.sources.rights.Rights`, read from the directory source: live DC or ldifde LDIF).
+Data names (providers here): ``migration_account`` (the name given), ``migration_rights``
+(:class:`preflight.sources.rights.Rights`, read from the directory source: live DC or ldifde LDIF)
+and ``store_dacls`` (the mailbox stores' DACLs from the Exchange organization data,
+``exchange_configuration``; None when the Configuration partition was not given).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 from ...registry import Missing, Problem, check, provider
 from ...sources.endpoint import endpoint_options
-from .access import FULL_ACCESS, WRITE_PROPERTY, Decision, with_self
+from .access import CONTROL_ACCESS, FULL_ACCESS, RECEIVE_AS, WRITE_PROPERTY, Decision, with_self
 from .access import check as access_check
 
 GRANT_FULL_ACCESS = ("Add-MailboxPermission -Identity '{dn}' -User '{account}' -AccessRights FullAccess "
@@ -51,6 +53,30 @@ def migration_rights(directory, migration_account, batch_directory=None):
     return rights_reader(directory).read(migration_account, dns)
 
 
+@provider("store_dacls")
+def store_dacls(exchange_configuration=None):
+    """Mailbox store DN (case-folded) -> its decoded DACL, or the reason it is unknown (a ``str``);
+    None when no Configuration partition was given."""
+    from ...sources.rights import UndecodableDescriptor, decode_dacl
+
+    if exchange_configuration is None or not exchange_configuration.configuration_read:
+        return None
+    out: dict[str, Any] = {}
+    for store in exchange_configuration.stores:
+        if store.kind != "mailbox":
+            continue
+        if store.descriptor is None:
+            out[store.dn.casefold()] = (f"the Configuration partition read holds no nTSecurityDescriptor of {store.dn} "
+                                        "(add nTSecurityDescriptor to the export's -l list; live: the account may not "
+                                        "read it)")
+            continue
+        try:
+            out[store.dn.casefold()] = decode_dacl(store.descriptor)
+        except UndecodableDescriptor as exc:
+            out[store.dn.casefold()] = f"the nTSecurityDescriptor of {store.dn} cannot be decoded: {exc}"
+    return out
+
+
 def _where(row: Any) -> dict[str, Any]:
     return {"path": row.path, "row": int(row.row), "line": int(row.line), "column": "EmailAddress", "dn": row.dn}
 
@@ -75,7 +101,7 @@ def _full_access(rights, user, token) -> tuple[Decision, str]:
 
 
 @check("PF540", "migration-account-mailbox-access", severity="error")
-def mailbox_access(migration_rights, batch_directory):
+def mailbox_access(migration_rights, batch_directory, store_dacls):
     """The migration account cannot open a batch mailbox: no FullAccess on it, no Receive As on its store.
 
     Why: the migration service logs on to every mailbox of the batch as the account of the
@@ -86,9 +112,13 @@ def mailbox_access(migration_rights, batch_directory):
     Domain Admins alone does not decide it: Exchange denies Receive As to the admin groups at the
     organization object, inherited downwards. preflight reads the effective ACEs (explicit and
     inherited, in DACL order: a deny before an allow) of the mailbox's
-    ``msExchMailboxSecurityDescriptor`` for the account and every group it is in (``tokenGroups``
-    on a live DC; ``memberOf`` followed to its end in an export). Note: on Exchange 2003 the
-    store's own copy of the mailbox's permissions is authoritative and can differ from AD's.
+    ``msExchMailboxSecurityDescriptor`` and of its store's (``homeMDB``) ``nTSecurityDescriptor``
+    in the Configuration partition (which holds the ACEs inherited from the storage group,
+    server, administrative group and organization), for the account and every group it is in
+    (``tokenGroups`` on a live DC; ``memberOf`` followed to its end in an export). A mailbox
+    whose store's descriptor was not read is not decided: the check is then skipped, with the
+    count. Note: on Exchange 2003 the store's own copy of the mailbox's permissions is
+    authoritative and can differ from AD's.
 
     Fix: grant FullAccess on the mailbox (``Add-MailboxPermission -Identity <mailbox> -User
     <account> -AccessRights FullAccess``), or Receive As on its database (``Add-ADPermission
@@ -100,20 +130,71 @@ def mailbox_access(migration_rights, batch_directory):
     causes E-07 and E-08 of ../shared/staged-failures.md.
     """
     migration_rights.require("mailbox_sd")
-    token = _token(migration_rights)
-    undecided = 0
+    undecided, findings = _mailbox_access(migration_rights, batch_directory, store_dacls)
+    yield from findings
+    if undecided:
+        raise Missing(f"{undecided} batch mailbox(es) are not opened by FullAccess, and Receive As on their mailbox "
+                      f"stores is unknown: {_why_unknown(store_dacls)}")
+
+
+def _why_unknown(store_dacls) -> str:
+    if store_dacls is None:
+        return ("the Configuration partition was not given (live: it is read from the DC; offline: give its export "
+                "with nTSecurityDescriptor, README: Migration account rights)")
+    reasons = sorted({v for v in store_dacls.values() if isinstance(v, str)})
+    return "; ".join(reasons[:3]) or "their stores (homeMDB) are not in the Configuration partition read"
+
+
+def _mailbox_access(rights, batch_directory, store_dacls) -> tuple[int, list[Problem]]:
+    """How many batch mailboxes cannot be decided, and a Problem per mailbox the account cannot open."""
+    token = _token(rights)
+    account = rights.account
+    undecided, problems = 0, []
     for row in batch_mailboxes(batch_directory).itertuples(index=False):
-        user = migration_rights.users.get(row.dn.casefold())
+        user = rights.users.get(row.dn.casefold())
         if user is None:
             undecided += 1
             continue
-        decision, _ = _full_access(migration_rights, user, token)
-        if not decision.granted:
-            undecided += 1  # Receive As on the mailbox's store decides it (the Configuration partition)
-    if undecided:
-        raise Missing(f"{undecided} batch mailbox(es) are not opened by FullAccess; whether Receive As on their "
-                      "mailbox stores opens them needs the Configuration partition, not read")
-    return ()
+        full, said = _full_access(rights, user, token)
+        if full.granted:
+            continue
+        store = (store_dacls or {}).get(str(row.homeMDB).casefold()) if row.homeMDB else None
+        if store is None or isinstance(store, str):
+            undecided += 1
+            continue
+        receive = access_check(store, token, CONTROL_ACCESS, frozenset({RECEIVE_AS}))
+        if receive.granted:
+            continue
+        problems.append(Problem(
+            f"{account.name} cannot open the mailbox {row.dn}: {said}; Receive As on its store {row.homeMDB} is "
+            f"not granted: {receive.because()}",
+            attribute="msExchMailboxSecurityDescriptor", value=row.homeMDB,
+            fix=GRANT_FULL_ACCESS.format(dn=row.dn, account=account.name), **_where(row)))
+    return undecided, problems
+
+
+@check("PF541", "migration-account-no-mailbox-access", severity="error")
+def no_mailbox_access(migration_rights, batch_directory, store_dacls):
+    """The migration account can open none of the batch mailboxes (one finding for the run).
+
+    Why: every mailbox of the batch would fail; usually the wrong account, an account in the admin
+    groups that Exchange's organization-level deny of Receive As defeats, or rights granted on
+    the wrong databases. PF540 names each mailbox.
+
+    Fix: use a dedicated migration account and grant it Receive As on the mailbox databases
+    (``Add-ADPermission -Identity <database> -User <account> -ExtendedRights Receive-As``) or
+    FullAccess on the mailboxes, plus WriteProperty on targetAddress (PF542).
+
+    Source: learn.microsoft.com/exchange/mailbox-migration/assign-permissions-for-migration;
+    causes E-07 and E-08 of ../shared/staged-failures.md.
+    """
+    migration_rights.require("mailbox_sd")
+    undecided, problems = _mailbox_access(migration_rights, batch_directory, store_dacls)
+    total = len(batch_mailboxes(batch_directory))
+    if problems and not undecided and len(problems) == total:
+        account = migration_rights.account
+        yield Problem(f"{account.name} can open none of the {total} batch mailbox(es) (PF540 names each)",
+                      dn=account.dn, fix="grant Receive As on the mailbox databases or FullAccess on the mailboxes")
 
 
 @check("PF542", "migration-account-target-address", severity="error")

@@ -309,12 +309,22 @@ class LdapSource:
         """The text values of one rootDSE attribute (``configurationNamingContext``, say); one search."""
         return [_text(v) for v in self._root_dse(attribute)]
 
-    def search_entries(self, base: str, search_filter: str, attributes: Iterable[str]
-                       ) -> Iterator[tuple[str, dict[str, list[bytes]]]]:
-        """``(dn, {attribute: [raw values]})`` of a paged subtree search under ``base`` (any naming
+    def search_entries(self, base: str, search_filter: str, attributes: Iterable[str], *, scope: str = "subtree",
+                       sd_flags: int | None = None) -> Iterator[tuple[str, dict[str, list[bytes]]]]:
+        """``(dn, {attribute: [raw values]})`` of a paged search under ``base`` (any naming
         context). ``search_filter`` is sent as given: escape values in it (RFC 4515). Each page counts
-        in ``searches``; failures raise SourceError."""
-        return self._search(base, search_filter, attributes)
+        in ``searches``; failures raise SourceError.
+
+        Args:
+            scope: ``"subtree"`` or ``"base"`` (constructed attributes such as ``tokenGroups`` are
+                returned to base searches only).
+            sd_flags: with a value, the LDAP_SERVER_SD_FLAGS control (1.2.840.113556.1.4.801) asks
+                for those parts of ``nTSecurityDescriptor`` only (4: the DACL). Without it AD gives an
+                account that lacks SeSecurityPrivilege no ``nTSecurityDescriptor`` at all.
+        """
+        if scope not in ("subtree", "base"):
+            raise ValueError(f"scope {scope!r} is not subtree or base")
+        return self._search(base, search_filter, attributes, scope=scope, sd_flags=sd_flags)
 
     # -- connection ------------------------------------------------------------------------------------------
 
@@ -585,28 +595,6 @@ class LdapSource:
         if self.backend == "python-ldap":
             return self._search_python_ldap(base, search_filter, list(attributes), scope, sd_flags)
         return self._search_ldap3(base, search_filter, list(attributes), scope, sd_flags)
-
-    def search_raw(self, base: str, search_filter: str, attributes: Iterable[str], *, scope: str = "subtree",
-                   sd_flags: int | None = None) -> Iterator[tuple[str, dict[str, list[bytes]]]]:
-        """Raw values of a paged search, for sources that decode attributes of their own (the
-        migration-account rights read security descriptors and SIDs).
-
-        Args:
-            scope: ``"subtree"`` or ``"base"`` (constructed attributes such as ``tokenGroups`` are
-                returned to base searches only).
-            sd_flags: with a value, the LDAP_SERVER_SD_FLAGS control (1.2.840.113556.1.4.801) asks
-                for those parts of ``nTSecurityDescriptor`` only (4: the DACL, which an account
-                without SeSecurityPrivilege may read).
-
-        Yields:
-            ``(dn, {attribute as the server spells it: [raw values]})``.
-
-        Raises:
-            SourceError: as every search.
-        """
-        if scope not in ("subtree", "base"):
-            raise ValueError(f"scope {scope!r} is not subtree or base")
-        return self._search(base, search_filter, attributes, scope=scope, sd_flags=sd_flags)
 
     def _root_dse(self, attribute: str) -> list[bytes]:
         """Raw values of one rootDSE attribute (one base-scope search)."""

@@ -1,5 +1,5 @@
-"""Rights data from a live DC, through :meth:`LdapSource.search_raw
-<preflight.sources.directory.ldap.LdapSource.search_raw>` (its connection, TLS and paging).
+"""Rights data from a live DC, through :meth:`LdapSource.search_entries
+<preflight.sources.directory.ldap.LdapSource.search_entries>` (its connection, TLS and paging).
 
 Searches, for any batch size: the rootDSE; the account (one search) and its ``tokenGroups``
 (one base read); the users, ``chunk_size`` DNs per OR-filter with the SD-flags control (DACL
@@ -87,7 +87,7 @@ class LiveRights:
         self.source = source
 
     def _search(self, base: str, search_filter: str, attributes: Iterable[str], **kw: Any):
-        return list(self.source.search_raw(base, search_filter, list(attributes), **kw))
+        return list(self.source.search_entries(base, search_filter, list(attributes), **kw))
 
     def read(self, account_name: str, user_dns: Iterable[str]) -> Rights:
         """The rights data of ``account_name`` (UPN or ``DOMAIN\\name``) over the users ``user_dns``.
@@ -97,8 +97,7 @@ class LiveRights:
         """
         from ldap3.utils.conv import escape_filter_chars
 
-        root = dict(self._search("", "(objectClass=*)", ["schemaNamingContext"], scope="base")[0][1])
-        schema_nc = (_first(root, "schemaNamingContext") or b"").decode()
+        schema_nc = next(iter(self.source.root_dse_values("schemaNamingContext")), "")
         bases = self.source.base_dns()
         account = self._account(account_name, bases, escape_filter_chars)
 
