@@ -100,7 +100,7 @@ def _full_access(rights, user, token) -> tuple[Decision, str]:
     return decision, f"FullAccess is {'granted' if decision.granted else 'not granted'}: {decision.because()}"
 
 
-@check("PF540", "migration-account-mailbox-access", severity="error")
+@check("PF540", "endpoint-account-mailbox-access", severity="error")
 def mailbox_access(migration_rights, batch_directory, store_dacls):
     """The migration account cannot open a batch mailbox: no FullAccess on it, no Receive As on its store.
 
@@ -120,10 +120,12 @@ def mailbox_access(migration_rights, batch_directory, store_dacls):
     count. Note: on Exchange 2003 the store's own copy of the mailbox's permissions is
     authoritative and can differ from AD's.
 
-    Fix: grant FullAccess on the mailbox (``Add-MailboxPermission -Identity <mailbox> -User
-    <account> -AccessRights FullAccess``), or Receive As on its database (``Add-ADPermission
-    -Identity <database> -User <account> -ExtendedRights Receive-As``); remove a deny that names
-    the account or one of its groups. Use a dedicated account outside the admin groups.
+    Fix: grant FullAccess on the mailbox
+    (``Add-MailboxPermission -Identity <mailbox> -User <account> -AccessRights FullAccess``),
+    or Receive As on its database
+    (``Add-ADPermission -Identity <database> -User <account> -ExtendedRights Receive-As``);
+    remove a deny that names the account or one of its groups. Use a dedicated account outside
+    the admin groups.
 
     Source: learn.microsoft.com/exchange/mailbox-migration/assign-permissions-for-migration;
     New-MigrationEndpoint (``-MailboxPermission``); KB 821897 (the organization-level deny);
@@ -173,7 +175,7 @@ def _mailbox_access(rights, batch_directory, store_dacls) -> tuple[int, list[Pro
     return undecided, problems
 
 
-@check("PF541", "migration-account-no-mailbox-access", severity="error")
+@check("PF541", "endpoint-account-no-mailbox-access", severity="error")
 def no_mailbox_access(migration_rights, batch_directory, store_dacls):
     """The migration account can open none of the batch mailboxes (one finding for the run).
 
@@ -197,7 +199,7 @@ def no_mailbox_access(migration_rights, batch_directory, store_dacls):
                       dn=account.dn, fix="grant Receive As on the mailbox databases or FullAccess on the mailboxes")
 
 
-@check("PF542", "migration-account-target-address", severity="error")
+@check("PF542", "endpoint-account-target-address", severity="error")
 def target_address(migration_rights, batch_directory):
     """The migration account may not write a batch user's ``targetAddress`` (no WriteProperty on it).
 
@@ -253,7 +255,7 @@ def _account_problem(account, message: str, fix: str, value: str | None = None) 
                    fix=fix)
 
 
-@check("PF543", "migration-account-unusable", severity="error")
+@check("PF543", "endpoint-account-unusable", severity="error")
 def account_unusable(migration_rights):
     """The migration account cannot log on now: disabled, locked out, its password expired or to
     be changed at next logon, or the account expired.
@@ -288,7 +290,7 @@ def account_unusable(migration_rights):
                                "extend accountExpires (Set-ADAccountExpiration)", "account expired")
 
 
-@check("PF544", "migration-account-expiring", severity="warning")
+@check("PF544", "endpoint-account-expiring", severity="warning")
 def account_expiring(migration_rights, config):
     """The migration account will stop working within the migration window: its password or the
     account expires within ``migration_window_days`` (default 30).
@@ -319,7 +321,7 @@ def account_expiring(migration_rights, config):
                                f"the {days}-day migration window", "extend accountExpires", "account expires")
 
 
-@check("PF545", "mailbox-orphaned-permissions", severity="warning")
+@check("PF545", "endpoint-orphaned-mailbox-permissions", severity="warning")
 def orphaned_permissions(migration_rights, batch_directory):
     """A batch mailbox's permissions name accounts that no longer exist (deleted users' SIDs).
 
@@ -328,9 +330,9 @@ def orphaned_permissions(migration_rights, batch_directory):
     ``TooManyBadItemsPermanentException``. Only SIDs of the domains read are judged (a SID of
     another forest, such as a linked mailbox's master account, cannot be told deleted).
 
-    Fix: remove the orphaned entries (``Get-MailboxPermission <mailbox> | ? {$_.User -like
-    'S-1-5-21-*'} | Remove-MailboxPermission``; Exchange 2003: the Mailbox Rights dialog), or
-    raise the batch's ``BadItemLimit``.
+    Fix: remove the orphaned entries
+    (``Get-MailboxPermission <mailbox> | ? {$_.User -like 'S-1-5-21-*'} | Remove-MailboxPermission``;
+    Exchange 2003: the Mailbox Rights dialog), or raise the batch's ``BadItemLimit``.
 
     Source: cause I-05 of ../shared/staged-failures.md (orphaned SIDs in mailbox ACLs).
     """

@@ -101,8 +101,15 @@ def decode_dacl(blob: bytes) -> Dacl:
         sd = SECURITY_DESCRIPTOR.from_bytes(blob)
     except Exception as exc:  # noqa: BLE001 - winacl raises whatever its reads hit on bad bytes
         raise UndecodableDescriptor(f"not a security descriptor ({type(exc).__name__})") from None
+    # winacl reads past the end as zeros: a cut or garbage value must not read as an empty DACL
+    if len(blob) < 20 or sd.Revision != 1:
+        raise UndecodableDescriptor(f"not a security descriptor (revision {sd.Revision}, {len(blob)} bytes)")
     if sd.Dacl is None:
         return None
+    acl = sd.Dacl
+    if acl.AclRevision not in (2, 4) or len(acl.aces) != acl.AceCount or \
+            sum(a.AceSize for a in acl.aces) != acl.AclSize - 8 or any(a.AceSize < 16 for a in acl.aces):
+        raise UndecodableDescriptor(f"its DACL is cut short or malformed ({len(blob)} bytes)")
     out = []
     for ace in sd.Dacl.aces:
         kind = ace.AceType.value
@@ -116,24 +123,24 @@ def decode_dacl(blob: bytes) -> Dacl:
 
 
 def sid_text(value: bytes) -> str:
-    """A binary SID (``objectSid``, ``tokenGroups`` values) as ``S-1-…``.
+    """A binary SID (``objectSid``, ``tokenGroups`` values) as ``S-1-…``, by winacl.
 
     Raises:
         ValueError: not a SID.
     """
-    if len(value) < 8 or value[0] != 1 or len(value) != 8 + 4 * value[1]:
+    from winacl.dtyp.sid import SID
+
+    value = bytes(value)
+    if len(value) < 8 or value[0] != 1 or len(value) != 8 + 4 * value[1]:  # revision 1, its sub-authority count
         raise ValueError("not a binary SID")
-    authority = int.from_bytes(value[2:8], "big")
-    subs = [int.from_bytes(value[8 + 4 * i:12 + 4 * i], "little") for i in range(value[1])]
-    return "S-1-" + "-".join(str(x) for x in (authority, *subs))
+    return str(SID.from_bytes(value))
 
 
 def sid_bytes(text: str) -> bytes:
-    """``S-1-…`` as the binary SID AD stores (for search filters)."""
-    parts = text.split("-")
-    subs = [int(x) for x in parts[3:]]
-    return (bytes([1, len(subs)]) + int(parts[2]).to_bytes(6, "big")
-            + b"".join(s.to_bytes(4, "little") for s in subs))
+    """``S-1-…`` as the binary SID AD stores (for search filters), by winacl."""
+    from winacl.dtyp.sid import SID
+
+    return bytes(SID.from_string(text).to_bytes())
 
 
 def domain_of(sid: str) -> str | None:
