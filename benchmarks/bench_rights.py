@@ -11,7 +11,7 @@ domain, schema and AdminSDHolder objects. Descriptors are built from SDDL by Sam
    cache cleared each run); the goal is under one second. Baseline in the same run: Samba's
    C NDR decoder (``ndr_unpack``) of the same bytes.
 2. Reading: :class:`ExportRights.read` (LDIF parse + decoding + group closure), against the LDIF
-   parse alone (:func:`ldif_entries`) in the same run.
+   parse alone (:func:`~preflight.sources.directory.configuration.read_entries`) in the same run.
 3. The checks: ``run_batches`` selecting PF54 on the export (directory read, batch lookup,
    rights read, every rights check).
 
@@ -40,7 +40,7 @@ from endpoint.test_rights import USER_CLASS, samba_security, sd
 
 import preflight
 from preflight.sources.batch_csv import parse_batch
-from preflight.sources.directory.exports import ldif_entries
+from preflight.sources.directory.configuration import read_entries
 from preflight.sources.rights import decode_dacl
 from preflight.sources.rights.export import ExportRights
 
@@ -133,7 +133,7 @@ def main() -> None:
             decode_dacl.cache_clear()
             ExportRights(path).read("svc-migrate@contoso.com", [f"CN=User {i},{OU}" for i in range(ROWS)])
 
-        t_read, t_parse = best(read, runs), best(lambda: ldif_entries(path), runs)
+        t_read, t_parse = best(read, runs), best(lambda: read_entries(path), runs)
         print(f"rights read from the LDIF: {t_read:.3f} s; LDIF parse alone: {t_parse:.3f} s "
               f"(ratio {t_read / t_parse:.2f}x)")
 

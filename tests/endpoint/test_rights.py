@@ -30,6 +30,7 @@ DB_INHERITED = "CN=Rights DB2," + SG_GRANTED  # Receive As granted on its storag
 DB_PLAIN = "CN=Rights DB3," + SG_PLAIN        # nothing for the migration account
 RECEIVE_AS = "ab721a56-1e2f-11d0-9819-00aa0040529b"
 ADMIN_ACCOUNT = "svc-admin@contoso.com"  # a Domain Admin: the organization's deny defeats it
+PSO = "CN=Rights PSO,CN=Password Settings Container,CN=System," + scenario.BASE_DN
 GRANTED = "OU=Granted," + RIGHTS
 PLAIN = "OU=Plain," + RIGHTS
 USER_CLASS = "bf967aba-0de6-11d0-a285-00aa003049e2"
@@ -120,6 +121,21 @@ def rights_dc(samba_dc):
                       ("svc-expired", {"accountExpires": str(_filetime(datetime.now(timezone.utc) - timedelta(days=2)))})):
         add(f"CN={cn},{RIGHTS}", {"objectClass": "user", "sAMAccountName": cn, "userPrincipalName": f"{cn}@contoso.com",
                                   "unicodePwd": _password(PASSWORD), "userAccountControl": 512, **extra})
+    # a fine-grained password policy for two accounts: passwords last 10 days, 2 bad passwords lock
+    minutes = -60 * 10**7
+    for cn in ("svc-locked", "svc-shortpwd"):
+        add(f"CN={cn},{RIGHTS}", {"objectClass": "user", "sAMAccountName": cn, "userPrincipalName": f"{cn}@contoso.com",
+                                  "unicodePwd": _password(PASSWORD), "userAccountControl": 512})
+    add(PSO, {"objectClass": "msDS-PasswordSettings", "msDS-PasswordSettingsPrecedence": 1,
+              "msDS-PasswordReversibleEncryptionEnabled": False, "msDS-PasswordHistoryLength": 0,
+              "msDS-PasswordComplexityEnabled": False, "msDS-MinimumPasswordLength": 1,
+              "msDS-MinimumPasswordAge": 0, "msDS-MaximumPasswordAge": str(10 * 24 * 60 * minutes),
+              "msDS-LockoutThreshold": 2, "msDS-LockoutObservationWindow": str(30 * minutes),
+              "msDS-LockoutDuration": str(30 * minutes),
+              "msDS-PSOAppliesTo": [f"CN=svc-locked,{RIGHTS}", f"CN=svc-shortpwd,{RIGHTS}"]})
+    for _ in range(2):
+        with pytest.raises(ldap3.core.exceptions.LDAPBindError):
+            samba_dc.connection(user="svc-locked@contoso.com", password="not-the-password")
     conn.modify(f"CN=svc-disabled,{RIGHTS}", {"userAccountControl": [(ldap3.MODIFY_REPLACE, ["514"])]})
     conn.modify(f"CN=svc-mustchange,{RIGHTS}", {"pwdLastSet": [(ldap3.MODIFY_REPLACE, ["0"])]})
     conn.modify(f"CN=Migration Ops,{RIGHTS}", {"member": [(ldap3.MODIFY_ADD, [account_dn])]})
@@ -303,7 +319,8 @@ def test_rights_findings(rights_dc, directory):
 
 @pytest.mark.parametrize("account, reason", [("svc-disabled@contoso.com", "disabled"),
                                              ("CONTOSO\\svc-mustchange", "must be changed"),
-                                             ("svc-expired@contoso.com", "the account expired")])
+                                             ("svc-expired@contoso.com", "the account expired"),
+                                             ("svc-locked@contoso.com", "locked out")])
 def test_an_account_that_cannot_log_on(rights_dc, directory, account, reason):
     report = _run(directory, account=account)
     unusable = [f for f in report.findings if f.code == "PF543"]
@@ -364,3 +381,10 @@ def test_a_domain_admin_is_defeated_by_the_organization_deny(rights_dc, director
     da = f"{rights_dc['domain']}-512"
     one = next(f for f in report.findings if f.code == "PF540" and _cn(f.dn) == "Rights Direct")
     assert f"Receive As on its store {DB_PLAIN} is not granted: denied by an inherited ACE for {da}" in one.message
+
+
+def test_a_fine_grained_password_policy_is_seen_live(rights_dc, live_directory):
+    """The DC's msDS-UserPasswordExpiryTimeComputed applies the PSO (10 days): inside the 30-day window."""
+    expiring = [f for f in _run(live_directory, account="svc-shortpwd@contoso.com").findings if f.code == "PF544"]
+    assert len(expiring) == 1 and "password expires" in expiring[0].message
+    assert not [f for f in _run(live_directory).findings if f.code in ("PF543", "PF544")]

@@ -506,26 +506,3 @@ def _header_fields(line: str) -> list[str]:
     except csv.Error:
         return []
     return [f.strip().lstrip("\ufeff").casefold() for f in row]
-
-
-def ldif_entries(path: str | os.PathLike[str]) -> tuple[list[tuple[str, dict[str, list[bytes | str]]]], frozenset[str]]:
-    """The raw ``(dn, {attribute: values})`` records of an LDIF export (as :func:`read_ldif` reads it:
-    UTF-16 or UTF-8, ldapsearch's extra lines set apart), for readers of attributes the normalized
-    frame does not hold (security descriptors, SIDs), and the attributes (case-folded) ldapsearch's
-    ``# requesting:`` line names (empty for ldifde).
-
-    Raises:
-        SourceError: as :func:`read_ldif`.
-    """
-    name = Path(path).name
-    data = _read_bytes(path)
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        data = _decode(data, "utf-16", path).encode("utf-8")
-    elif data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
-    text = ldif_text.split(data, name)
-    try:
-        records = [(dn, entry) for dn, entry in _ldif.parse(text.data) if dn is not None]
-    except _ldif.LDIFSyntaxError as exc:
-        raise text.error(exc.record, first_line(exc)) from None
-    return records, frozenset(a.casefold() for a in text.requested or ())

@@ -56,19 +56,14 @@ class ExportRights:
         Raises:
             SourceError: the file cannot be read, or no (or more than one) account has that name.
         """
-        from ..directory.exports import ldif_entries
+        from ..directory.configuration import read_entries
 
-        records, requested = ldif_entries(self.path)
         entries: dict[str, tuple[str, dict[str, list[bytes]]]] = {}
-        present: set[str] = set(requested)
-        for dn, entry in records:
-            raw: dict[str, list[bytes]] = {}
-            for attr, values in entry.items():
-                key = attr.split(";", 1)[0].casefold()
-                if key in _KEEP:
-                    raw.setdefault(key, []).extend(_bytes(v) for v in values)
-                    present.add(key)
-            entries[dn.casefold()] = (dn, raw)
+        present: set[str] = set()
+        for entry in read_entries(self.path):  # the organization reader's raw entries (values by case-folded name)
+            raw = {key: [_bytes(v) for v in values] for key, values in entry.values.items() if key in _KEEP}
+            present.update(raw)
+            entries[entry.dn.casefold()] = (entry.dn, raw)
         by_sid = {}
         for key, (_, raw) in entries.items():
             for v in raw.get("objectsid", ()):
