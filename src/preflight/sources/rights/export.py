@@ -130,11 +130,11 @@ class ExportRights:
                     values[a] = int(v[0])
         policy: dict[str, int] = {}
         domain = domain_of(sid)
-        for _, other in entries.values():
-            if other.get("objectsid") and domain and sid_text(other["objectsid"][0]) == domain:
-                for a in ("maxPwdAge", "lockoutDuration"):
-                    if other.get(a.casefold()):
-                        policy[a] = int(other[a.casefold()][0])
+        head = entries[by_sid[domain]][1] if domain in by_sid else {}
+        for a in ("maxPwdAge", "lockoutDuration"):
+            if head.get(a.casefold()):
+                with contextlib.suppress(ValueError):
+                    policy[a] = int(head[a.casefold()][0])
         return account_state(account_name, dn, sid, token, error, values, policy=policy)
 
 
