@@ -4,6 +4,8 @@ the checks' skip/pass/fail edges on exports the tests write."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import preflight
@@ -183,3 +185,41 @@ def test_a_user_export_without_descriptors_skips_the_permission_checks(tmp_path)
     for code in ("PF807", "PF808"):
         state, reason = status(report)[code]
         assert state == "skipped" and "objectSid" in reason, reason
+
+
+def test_a_config_file_lists_the_exports_relative_to_itself(tmp_path, monkeypatch):
+    from preflight.config import load_config
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    write(folder, "users.ldif", scenario.ENTRIES)
+    write(folder, "config.ldif", objects.CONFIGURATION)
+    (folder / "preflight.toml").write_text('[directory]\nsource = ["users.ldif", "config.ldif"]\n')
+    monkeypatch.chdir(tmp_path)  # not the config file's folder
+    cfg = load_config(folder / "preflight.toml")
+    batch = parse_batch(b"EmailAddress\nann.lee@contoso.com\n", "wave.csv")
+    report = preflight.run_batches([batch], cfg, select=["PF800", "PF801", "PF200"])
+    assert {r.code: r.status.value for r in report.results} == {"PF200": "passed", "PF800": "passed",
+                                                                  "PF801": "passed"}
+
+
+def test_a_descriptor_far_into_an_ldif_export_is_found(tmp_path):
+    """LDIF names an attribute only on the entries that have it: one mailbox with a descriptor after
+    hundreds without is still read (the export holds the attribute)."""
+    padding = [scenario.mailbox(f"Pad User{i:04d}", f"pad.user{i:04d}@contoso.com") for i in range(400)]
+    shared = scenario.mailbox("Sam Shared", "sam.shared@contoso.com", objectSid=sd_sid(ANN),
+                              msExchMailboxSecurityDescriptor=sd(f"O:SYG:SYD:(A;CI;0x1;;;{BOB})"))
+    bob = scenario.mailbox("Bob Other", "bob.other@contoso.com", objectSid=sd_sid(BOB))
+    users = write(tmp_path, "users.ldif", [*scenario.ENTRIES, *padding, bob, shared])
+    assert os.path.getsize(users) > 65536
+    batch = parse_batch(b"EmailAddress\nsam.shared@contoso.com\n", "wave.csv")
+    report = preflight.run_batches([batch], {"directory": {"source": users}}, select=["PF807"])
+    assert [(f.code, f.message) for f in report.findings] == [
+        ("PF807", "sam.shared@contoso.com: FullAccess granted to bob.other@contoso.com; grant it again in "
+                  "Exchange Online after the move")]
+
+
+def sd_sid(text):
+    from winacl.dtyp.sid import SID
+
+    return SID.from_string(text).to_bytes()

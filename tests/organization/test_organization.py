@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import os
+import importlib.resources
 import subprocess
 import sys
 
+import jsonschema
 import ldap3
 import pytest
 
@@ -216,5 +218,7 @@ def test_the_inventory_appears_in_text_json_and_html(organization, tmp_path):
     text = render(report, "text")
     data = json.loads(render(report, "json"))
     assert {f["code"] for f in data["findings"]} == {"PF802", "PF803", "PF804"}
+    schema = importlib.resources.files("preflight").joinpath("schema/report.schema.json").read_text()
+    jsonschema.validate(data, json.loads(schema))
     for page in (text, render(report, "html")):
         assert "All Sales" in page and "Public Folder Store (EX2003)" in page and "Send on Behalf" in page

@@ -259,11 +259,11 @@ def _cloud(url: str) -> bool:
 def min_password_length(exchange_configuration):
     """The domain's minimum password length (``minPwdLength``) is below 8 characters.
 
-    Why: with password hash sync, the cloud accepts the synchronized passwords, but a user's
-    password shorter than 8 characters fails the cloud's own policy wherever the cloud sets
-    or checks one (the batch CSV's Password column, a reset after the move); sign-in problems
-    after the move follow (cause A-13). Not a problem for federated (AD FS) domains, whose
-    sign-in stays on premises.
+    Why: with password hash sync, users whose on-premises passwords are shorter than 8
+    characters have sign-in problems after the move (cause A-13: field reports of failed or
+    wrong-password sign-ins); Microsoft Entra ID's own policy asks for 8 to 256 characters, which
+    a Password column or a reset in the cloud must meet. Federated (AD FS) domains sign in on
+    premises and are not affected.
 
     Fix: raise the domain's minimum password length to 8 or more (Default Domain Policy, or
     a fine-grained password policy) well before the batches, so users change to longer passwords.
@@ -286,14 +286,22 @@ def min_password_length(exchange_configuration):
                 fix=f"set the domain's minimum password length to {MIN_PASSWORD_LENGTH} or more (Default Domain Policy)")
 
 
-def _grants(batch_directory, mailbox_permissions, right, attribute_needed):
-    """(row, grants of ``right``) for each batch mailbox with such explicit grants."""
-    mailbox_permissions.require(attribute_needed)
+def _grants(batch_directory, mailbox_permissions, right, attribute, command):
+    """A finding for each batch mailbox with explicit grants of ``right`` (read from ``attribute``),
+    its fix the ``command`` (``{mailbox}``, ``{trustee}``) for each trustee."""
+    mailbox_permissions.require(attribute)
     rows = batch_directory.resolved()
     for _, r in rows.iterrows():
         found = [g for g in mailbox_permissions.grants.get(r["dn"].casefold(), ()) if g.right == right]
-        if found:
-            yield r, found
+        if not found:
+            continue
+        names = [mailbox_permissions.name(g.sid) for g in found]
+        yield Problem(
+            f"{r['address']}: {'Send As' if right == 'SendAs' else right} granted to {', '.join(names)}; "
+            "grant it again in Exchange Online after the move",
+            path=r["path"], row=int(r["row"]), line=int(r["line"]), column="EmailAddress", dn=r["dn"],
+            attribute=attribute, value="; ".join(g.sid for g in found),
+            fix="; ".join(command.format(mailbox=r["address"], trustee=n) for n in names))
 
 
 @check("PF807", "organization-full-access", severity="info")
@@ -312,14 +320,8 @@ def full_access(batch_directory, mailbox_permissions):
     rights mask of ``msExchMailboxSecurityDescriptor`` (FullAccess ``0x1``), parsed with winacl.
     Only explicit grants to other accounts count (inherited, deny and SELF entries are left out).
     """
-    for r, found in _grants(batch_directory, mailbox_permissions, "FullAccess", "msExchMailboxSecurityDescriptor"):
-        names = [mailbox_permissions.name(g.sid) for g in found]
-        yield Problem(
-            f"{r['address']}: FullAccess granted to {', '.join(names)}; grant it again in Exchange Online after the move",
-            path=r["path"], row=int(r["row"]), line=int(r["line"]), column="EmailAddress", dn=r["dn"],
-            attribute="msExchMailboxSecurityDescriptor", value="; ".join(g.sid for g in found),
-            fix="; ".join(f'Add-MailboxPermission -Identity "{r["address"]}" -User "{n}" -AccessRights FullAccess'
-                          for n in names))
+    yield from _grants(batch_directory, mailbox_permissions, "FullAccess", "msExchMailboxSecurityDescriptor",
+                       'Add-MailboxPermission -Identity "{mailbox}" -User "{trustee}" -AccessRights FullAccess')
 
 
 @check("PF808", "organization-send-as", severity="info")
@@ -340,11 +342,5 @@ def send_as(batch_directory, mailbox_permissions):
     bit (``0x2``) of ``msExchMailboxSecurityDescriptor``; parsed with winacl. Explicit grants to
     other accounts only.
     """
-    for r, found in _grants(batch_directory, mailbox_permissions, "SendAs", "nTSecurityDescriptor"):
-        names = [mailbox_permissions.name(g.sid) for g in found]
-        yield Problem(
-            f"{r['address']}: Send As granted to {', '.join(names)}; grant it again in Exchange Online after the move",
-            path=r["path"], row=int(r["row"]), line=int(r["line"]), column="EmailAddress", dn=r["dn"],
-            attribute="nTSecurityDescriptor", value="; ".join(g.sid for g in found),
-            fix="; ".join(f'Add-RecipientPermission -Identity "{r["address"]}" -Trustee "{n}" -AccessRights SendAs'
-                          for n in names))
+    yield from _grants(batch_directory, mailbox_permissions, "SendAs", "nTSecurityDescriptor",
+                       'Add-RecipientPermission -Identity "{mailbox}" -Trustee "{trustee}" -AccessRights SendAs')

@@ -448,7 +448,7 @@ def read_entries(path: str | os.PathLike[str]) -> list[Entry]:
         SourceError: unreadable, malformed, cut short or empty.
     """
     name = Path(path).name
-    data = _decoded(path)
+    data = decoded_text(path)
     if not any(line.strip() and not line.startswith("#") for line in data.splitlines()):
         raise SourceError(f"{name}: the export holds no entries")
     if _looks_like_ldif(data):
@@ -497,11 +497,16 @@ def _csv_value(v: str) -> str | bytes:
     return v
 
 
-def _decoded(path: str | os.PathLike[str]) -> str:
+def decoded_text(path: str | os.PathLike[str]) -> str:
+    """An export's text: UTF-16 with a BOM (``ldifde -u``, ``csvde -u``), else UTF-8 (BOM optional).
+
+    Raises:
+        SourceError: unreadable, or not text in that encoding.
+    """
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise SourceError(f"cannot read the organization export {path}: {exc.strerror or exc}") from None
+        raise SourceError(f"cannot read the export {path}: {exc.strerror or exc}") from None
     encoding = "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
     try:
         return data.decode(encoding)

@@ -307,7 +307,8 @@ class LdapSource:
 
     def root_dse_values(self, attribute: str) -> list[str]:
         """The text values of one rootDSE attribute (``configurationNamingContext``, say); one search."""
-        return [_text(v) for v in self._root_dse(attribute)]
+        read = getattr(self, "_read", None)  # the split backends read the rootDSE as the object ""
+        return [_text(v) for v in (read("", attribute) if read is not None else self._root_dse(attribute))]
 
     def search_entries(self, base: str, search_filter: str, attributes: Iterable[str], *, scope: str = "subtree",
                        sd_flags: int | None = None) -> Iterator[tuple[str, dict[str, list[bytes]]]]:
@@ -324,7 +325,7 @@ class LdapSource:
         """
         if scope not in ("subtree", "base"):
             raise ValueError(f"scope {scope!r} is not subtree or base")
-        return self._search(base, search_filter, attributes, scope=scope, sd_flags=sd_flags)
+        return self._search(base, search_filter, list(attributes), scope=scope, sd_flags=sd_flags)
 
     # -- connection ------------------------------------------------------------------------------------------
 

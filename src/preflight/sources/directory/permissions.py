@@ -21,7 +21,6 @@ allowed to read it) or from the user export when it holds the attributes (ldifde
 
 from __future__ import annotations
 
-import codecs
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -187,17 +186,19 @@ def read_live(source: Any, dns: list[str]) -> MailboxPermissions:
 
 
 def _holds(path: Path, attribute: str) -> bool:
-    """Whether the export's first 64 KiB name ``attribute``: a CSV header field, or an LDIF line."""
+    """Whether the export holds ``attribute``: a csvde header field, or in LDIF a line of it in
+    any entry (a regular-expression scan of the whole file; LDIF names an attribute only on the
+    entries that have it)."""
     import csv
+    import re
 
-    with open(path, "rb") as fh:
-        head = fh.read(65536)
-    encoding = "utf-16" if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
-    lines = head.decode(encoding, errors="ignore").casefold().splitlines()
-    name = attribute.casefold()
-    if lines and lines[0].startswith(("dn,", '"dn"')):
-        return name in [f.strip() for f in next(csv.reader(lines[:1]))]
-    return any(line.startswith((f"{name}:", f"{name};")) for line in lines)
+    from .configuration import decoded_text
+
+    text = decoded_text(path)
+    first = text.split("\n", 1)[0].strip().casefold()
+    if first.startswith(("dn,", '"dn"')):
+        return attribute.casefold() in [f.strip().casefold() for f in next(csv.reader([first]))]
+    return re.search(rf"^{re.escape(attribute)}(;[^:]*)?::? ?", text, re.MULTILINE | re.IGNORECASE) is not None
 
 
 def read_export(path: str | os.PathLike[str], dns: list[str]) -> MailboxPermissions:
@@ -211,10 +212,7 @@ def read_export(path: str | os.PathLike[str], dns: list[str]) -> MailboxPermissi
     from .configuration import read_entries
 
     p = Path(path)
-    try:
-        read = {a for a in (MAILBOX_SD, NT_SD) if _holds(p, a)}
-    except OSError as exc:
-        raise SourceError(f"cannot read the directory export {p}: {exc.strerror or exc}") from None
+    read = {a for a in (MAILBOX_SD, NT_SD) if _holds(p, a)}
     if not read:
         return MailboxPermissions(read=frozenset(), source=p.name)
     objects: dict[str, dict[str, Any]] = {}
