@@ -60,3 +60,26 @@ def test_null_and_empty_dacls():
 def test_garbage_is_undecodable_not_empty(blob):
     with pytest.raises(UndecodableDescriptor):
         decode_dacl(blob)
+
+
+@pytest.mark.parametrize("options, error", [
+    ({"migration_account": ""}, "migration_account"),
+    ({"migration_account": 5}, "migration_account"),
+    ({"migration_window_days": -1}, "migration_window_days"),
+    ({"migration_window_days": True}, "migration_window_days"),
+])
+def test_bad_migration_account_options_are_configuration_errors(options, error):
+    from preflight.config import Config, ConfigError
+    from preflight.sources.endpoint import endpoint_options
+
+    with pytest.raises(ConfigError, match=error):
+        endpoint_options(Config(endpoint=options))
+
+
+def test_the_migration_account_options():
+    from preflight.config import Config
+    from preflight.sources.endpoint import endpoint_options
+
+    assert endpoint_options(Config())["migration_window_days"] == 30
+    opts = endpoint_options(Config(endpoint={"migration_account": " CONTOSO\\svc ", "migration_window_days": 60}))
+    assert opts["migration_account"] == "CONTOSO\\svc" and opts["migration_window_days"] == 60

@@ -388,3 +388,21 @@ def test_a_fine_grained_password_policy_is_seen_live(rights_dc, live_directory):
     expiring = [f for f in _run(live_directory, account="svc-shortpwd@contoso.com").findings if f.code == "PF544"]
     assert len(expiring) == 1 and "password expires" in expiring[0].message
     assert not [f for f in _run(live_directory).findings if f.code in ("PF543", "PF544")]
+
+
+def test_the_command_line(rights_dc, exported, tmp_path, capsys):
+    from preflight.cli import main
+
+    batch = tmp_path / "wave.csv"
+    batch.write_bytes(_batch().raw)
+    out = tmp_path / "report.json"
+    code = main([str(batch), "--directory", str(exported[0]), "--directory", str(exported[1]),
+                 "--migration-account", "CONTOSO\\svc-admin", "--migration-window-days", "5", "--select", "PF54",
+                 "--format", "json", "--output", str(out)])
+    import json
+
+    findings = json.loads(out.read_text())["findings"]
+    # a Domain Admin may write every user's targetAddress (its default rights; AdminSDHolder's too), and
+    # open no mailbox (the organization's deny of Receive As)
+    assert code == 1 and {f["code"] for f in findings} == {"PF540", "PF541", "PF545"}
+    assert sum(f["code"] == "PF540" for f in findings) == len(MAILBOXES)
