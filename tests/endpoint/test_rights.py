@@ -5,6 +5,7 @@ export the test writes from it. Security descriptors are built from SDDL by Samb
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 import ldap3
@@ -401,7 +402,12 @@ def test_the_command_line(rights_dc, exported, tmp_path, capsys):
                  "--format", "json", "--output", str(out)])
     import json
 
-    findings = json.loads(out.read_text())["findings"]
+    import jsonschema
+
+    report = json.loads(out.read_text())
+    schema = json.loads((Path(preflight.__file__).parent / "schema" / "report.schema.json").read_text())
+    jsonschema.validate(report, schema)
+    findings = report["findings"]
     # a Domain Admin may write every user's targetAddress (its default rights; AdminSDHolder's too), and
     # open no mailbox (the organization's deny of Receive As)
     assert code == 1 and {f["code"] for f in findings} == {"PF540", "PF541", "PF545"}
