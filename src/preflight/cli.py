@@ -113,6 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--endpoint-certificate", metavar="FILE",
                    help="offline: a saved certificate chain (PEM, DER, .p7b, openssl s_client -showcerts output)")
     e.add_argument("--endpoint-ca-file", metavar="FILE", help="CA certificate(s) to trust besides the system's (tests)")
+    e.add_argument("--migration-account", metavar="UPN|DOMAIN\\NAME",
+                   help="the account that runs the batches: can it open every batch mailbox (needs --directory)")
+    e.add_argument("--migration-window-days", type=_non_negative, metavar="N",
+                   help="days the migration account must stay usable (default 30)")
 
     c = p.add_argument_group("capacity")
     c.add_argument("--mailbox-stats", metavar="FILE",
@@ -181,6 +185,8 @@ def _apply(cfg: Any, args: argparse.Namespace) -> None:
         "port": args.endpoint_port,
         "certificate": args.endpoint_certificate and _abspath(args.endpoint_certificate),
         "ca_file": args.endpoint_ca_file and _abspath(args.endpoint_ca_file),
+        "migration_account": args.migration_account,
+        "migration_window_days": args.migration_window_days,
     }
     idfix: dict[str, Any] = {"scope": args.idfix_scope, "base": args.idfix_base, "rule_set": args.rule_set}
     capacity: dict[str, Any] = {"mailbox_stats": args.mailbox_stats and _abspath(args.mailbox_stats),

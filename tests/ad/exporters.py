@@ -50,6 +50,7 @@ BINARY = frozenset(a.casefold() for a in (
     "msExchMasterAccountSid", "objectSid", "objectGUID", "msExchMailboxGuid", "msExchMailboxSecurityDescriptor",
     "nTSecurityDescriptor", "sIDHistory", "thumbnailPhoto", "userCertificate", "msExchArchiveGUID", "mS-DS-ConsistencyGuid",
     "logonHours", "replPropertyMetaData", "tokenGroups", "msExchSafeSendersHash", "msExchBlockedSendersHash",
+    "schemaIDGUID", "attributeSecurityGUID",
 ))
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: The PowerShell spelling of properties Get-ADUser returns by default.

@@ -16,8 +16,12 @@ def batch(*domains: str):
     return parse_batch(f"EmailAddress,Password\n{rows}".encode(), "batch.csv")
 
 
-def run(endpoint: dict, *domains: str, select=("PF5",)):
-    """Run the endpoint checks with ``[endpoint]`` = ``endpoint`` (and a batch of ``domains``)."""
+#: The Outlook Anywhere checks (PF540 on are the migration account's rights, tests/endpoint/test_rights.py).
+OUTLOOK_ANYWHERE = ("PF50", "PF51", "PF52", "PF53")
+
+
+def run(endpoint: dict, *domains: str, select=OUTLOOK_ANYWHERE):
+    """Run the Outlook Anywhere checks with ``[endpoint]`` = ``endpoint`` (and a batch of ``domains``)."""
     import preflight
 
     return preflight.run_batches([batch(*domains)] if domains else [], {"endpoint": endpoint}, select=list(select))

@@ -246,7 +246,8 @@ def test_sample_chain_shows_the_certificate_checks_offline():
 def test_every_endpoint_check_has_a_rule_page():
     checks = [c for c in preflight.list_checks() if c.area == "endpoint"]
     assert [c.code for c in checks] == ["PF500", "PF510", "PF511", "PF512", "PF513", "PF514", "PF515", "PF516",
-                                        "PF517", "PF518", "PF520", "PF521", "PF530"]
+                                        "PF517", "PF518", "PF520", "PF521", "PF530", "PF540", "PF541", "PF542",
+                                        "PF543", "PF544", "PF545"]
     for c in checks:
         page = c.explain()
         for part in ("Why:", "Fix:", "Source:"):

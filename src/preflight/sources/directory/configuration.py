@@ -82,7 +82,11 @@ CONFIGURATION_FILTER = (
 CONFIGURATION_ATTRIBUTES = ("cn", "objectClass", "serialNumber", "versionNumber", "legacyExchangeDN",
                             "msExchOwningServer", "keywords", "serviceBindingInformation",
                             "msExchAcceptedDomainName", "msExchAcceptedDomainFlags", "gatewayProxy",
-                            "msExchNonAuthoritativeDomains", "routingList")
+                            "msExchNonAuthoritativeDomains", "routingList",
+                            "nTSecurityDescriptor")
+#: LDAP_SERVER_SD_FLAGS of the live read: the DACL of ``nTSecurityDescriptor`` only (what an
+#: ordinary account may read; the stores' DACLs decide Receive As, PF540).
+_DACL_ONLY = 4
 #: Attributes read from the domain head.
 DOMAIN_ATTRIBUTES = ("objectClass", "minPwdLength", "maxPwdAge", "pwdProperties")
 
@@ -234,6 +238,8 @@ class ExchangeStore:
     name: str
     kind: str
     server_dn: str
+    #: Its ``nTSecurityDescriptor`` (the DACL, inherited ACEs included) as read; None when not read.
+    descriptor: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -379,7 +385,9 @@ def from_entries(config_entries: Iterable[Entry], domain_entries: Iterable[Entry
                 low = e.dn.casefold()
                 owner = next((s for s in server_dns if low.endswith("," + s.casefold())), "")
             kind = "mailbox" if "msexchprivatemdb" in e.classes else "public"
-            stores.append(ExchangeStore(e.dn, e.name, kind, owner))
+            sd = next(iter(e.values.get("ntsecuritydescriptor", ())), None)
+            stores.append(ExchangeStore(e.dn, e.name, kind, owner,
+                                        sd.encode("utf-8") if isinstance(sd, str) else sd))
         elif "msexchpftree" in e.classes:
             trees.append(e.dn)
         elif "serviceconnectionpoint" in e.classes:
@@ -442,7 +450,8 @@ def read_live(source: Any) -> ExchangeConfiguration:
         raise SourceError(f"LDAP server {getattr(source, 'url', '')}: the rootDSE names no "
                           "configurationNamingContext (not an Active Directory?)")
     config_entries = [_entry(dn, raw) for dn, raw in
-                      source.search_entries(config_nc, CONFIGURATION_FILTER, CONFIGURATION_ATTRIBUTES)]
+                      source.search_entries(config_nc, CONFIGURATION_FILTER, CONFIGURATION_ATTRIBUTES,
+                                            sd_flags=_DACL_ONLY)]
     domain_nc = next(iter(source.root_dse_values("defaultNamingContext")), "")
     domain_entries, dynamic = [], []
     if domain_nc:

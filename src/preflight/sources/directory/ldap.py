@@ -353,12 +353,22 @@ class LdapSource:
         """The text values of one rootDSE attribute (``configurationNamingContext``, say); one search."""
         return [_text(v) for v in self._read("", attribute)]  # the rootDSE is the object ""
 
-    def search_entries(self, base: str, search_filter: str, attributes: Iterable[str]
-                       ) -> Iterator[tuple[str, dict[str, list[bytes]]]]:
-        """``(dn, {attribute: [raw values]})`` of a paged subtree search under ``base`` (any naming
+    def search_entries(self, base: str, search_filter: str, attributes: Iterable[str], *, scope: str = "subtree",
+                       sd_flags: int | None = None) -> Iterator[tuple[str, dict[str, list[bytes]]]]:
+        """``(dn, {attribute: [raw values]})`` of a paged search under ``base`` (any naming
         context). ``search_filter`` is sent as given: escape values in it (RFC 4515). Each page counts
-        in ``searches``; failures raise SourceError."""
-        return self._search(base, search_filter, list(attributes))
+        in ``searches``; failures raise SourceError.
+
+        Args:
+            scope: ``"subtree"`` or ``"base"`` (constructed attributes such as ``tokenGroups`` are
+                returned to base searches only).
+            sd_flags: with a value, the LDAP_SERVER_SD_FLAGS control (1.2.840.113556.1.4.801) asks
+                for those parts of ``nTSecurityDescriptor`` only (4: the DACL). Without it AD gives an
+                account that lacks SeSecurityPrivilege no ``nTSecurityDescriptor`` at all.
+        """
+        if scope not in ("subtree", "base"):
+            raise ValueError(f"scope {scope!r} is not subtree or base")
+        return self._search(base, search_filter, list(attributes), scope=scope, sd_flags=sd_flags)
 
     # -- connection ------------------------------------------------------------------------------------------
 
@@ -417,15 +427,17 @@ class LdapSource:
         raw = backend.read(dn, [attribute])
         return [v for k, vs in raw.items() if k.casefold() == attribute.casefold() for v in vs]
 
-    def _search(self, base: str, search_filter: str, attributes: list[str]) -> Iterator[RawEntry]:
-        """``(dn, {attribute: [raw values]})`` of a paged subtree search; each page counts one search."""
+    def _search(self, base: str, search_filter: str, attributes: list[str], *, scope: str = "subtree",
+                sd_flags: int | None = None) -> Iterator[RawEntry]:
+        """``(dn, {attribute: [raw values]})`` of a paged search; each page counts one search."""
         backend = self._connected()
         cookie: bytes | None = None
         number = 0
         while True:
             number += 1
             self.searches += 1
-            entries, cookie = backend.page(base, search_filter, attributes, self.page_size, cookie, number)
+            entries, cookie = backend.page(base, search_filter, attributes, self.page_size, cookie, number,
+                                           scope=scope, sd_flags=sd_flags)
             yield from entries
             if not cookie:
                 return

@@ -19,7 +19,7 @@ from ldap3.core.tls import check_hostname
 from ldap3.utils.conv import escape_filter_chars
 
 from ...registry import SourceError
-from .ldap_common import BIND_HINTS, BackendBase, Endpoint, RawEntry, scrub, short
+from .ldap_common import BIND_HINTS, BackendBase, Endpoint, RawEntry, scrub, sd_flags_control, short
 
 log = logging.getLogger("preflight.sources.directory.ldap")
 
@@ -134,9 +134,12 @@ class Ldap3Backend(BackendBase):
         return conn
 
     def page(self, base: str, search_filter: str, attributes: list[str], size: int, cookie: bytes | None,
-             number: int) -> tuple[list[RawEntry], bytes | None]:
-        conn = self._search(f"searching {base}", base, search_filter, search_scope=ldap3.SUBTREE,
-                            attributes=attributes, paged_size=size, paged_cookie=cookie)
+             number: int, *, scope: str = "subtree", sd_flags: int | None = None
+             ) -> tuple[list[RawEntry], bytes | None]:
+        conn = self._search(f"searching {base}", base, search_filter,
+                            search_scope=ldap3.BASE if scope == "base" else ldap3.SUBTREE,
+                            attributes=attributes, paged_size=size, paged_cookie=cookie,
+                            controls=[sd_flags_control(sd_flags)] if sd_flags is not None else None)
         result = conn.result or {}
         code = result.get("result")
         if code not in (0, None):

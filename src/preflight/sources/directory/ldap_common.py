@@ -48,10 +48,12 @@ class LdapBackend(Protocol):
         """Open the connection (LDAPS, or StartTLS before anything else) and bind; no-op when open."""
 
     def page(self, base: str, search_filter: str, attributes: list[str], size: int, cookie: bytes | None,
-             number: int) -> tuple[list[RawEntry], bytes | None]:
-        """One page (``size`` entries at most, the paged results control marked critical) of a subtree
-        search, and the cookie of the next page (``None`` after the last); ``number`` counts the pages
-        of this search from 1 (for messages)."""
+             number: int, *, scope: str = "subtree", sd_flags: int | None = None
+             ) -> tuple[list[RawEntry], bytes | None]:
+        """One page (``size`` entries at most, the paged results control marked critical) of a search
+        (``scope`` ``"subtree"`` or ``"base"``), and the cookie of the next page (``None`` after the
+        last); ``number`` counts the pages of this search from 1 (for messages). With ``sd_flags``, the
+        LDAP_SERVER_SD_FLAGS control (:func:`sd_flags_control`) is sent too."""
 
     def read(self, dn: str, attributes: list[str]) -> dict[str, list[bytes]]:
         """The raw values of ``attributes`` of one object (a base-scope search; ``dn`` "" is the rootDSE)."""
@@ -207,3 +209,19 @@ def scrub(text: str, secret: str) -> str:
     hold the password. A blank secret (spaces only) is not looked for: masking it would mangle every
     message and hide nothing."""
     return text.replace(secret, "***") if secret.strip() else text
+
+
+#: The LDAP_SERVER_SD_FLAGS control's OID: which parts of ``nTSecurityDescriptor`` to return.
+SD_FLAGS_OID = "1.2.840.113556.1.4.801"
+
+
+def sd_flags_control(flags: int) -> tuple[str, bool, bytes]:
+    """The LDAP_SERVER_SD_FLAGS control as ``(oid, criticality, BER value)`` (``SEQUENCE { Flags
+    INTEGER }``, ldap3's ASN.1 type encoded by pyasn1): both backends send these bytes. 4 asks for
+    the DACL only, what an account without SeSecurityPrivilege may read."""
+    from ldap3.protocol.microsoft import SdFlags
+    from pyasn1.codec.ber import encoder
+
+    value = SdFlags()
+    value.setComponentByName("Flags", flags)
+    return SD_FLAGS_OID, True, encoder.encode(value)

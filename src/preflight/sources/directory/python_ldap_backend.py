@@ -20,11 +20,11 @@ import sys
 from typing import Any
 
 import ldap
-from ldap.controls import SimplePagedResultsControl
+from ldap.controls import LDAPControl, SimplePagedResultsControl
 from ldap.filter import escape_filter_chars
 
 from ...registry import SourceError
-from .ldap_common import BIND_HINTS, BackendBase, RawEntry, scrub, short
+from .ldap_common import BIND_HINTS, BackendBase, RawEntry, scrub, sd_flags_control, short
 
 log = logging.getLogger("preflight.sources.directory.ldap")
 
@@ -175,11 +175,14 @@ class PythonLdapBackend(BackendBase):
         return SourceError(self._why(exc, doing))
 
     def page(self, base: str, search_filter: str, attributes: list[str], size: int, cookie: bytes | None,
-             number: int) -> tuple[list[RawEntry], bytes | None]:
+             number: int, *, scope: str = "subtree", sd_flags: int | None = None
+             ) -> tuple[list[RawEntry], bytes | None]:
         self.connect()
         control = SimplePagedResultsControl(criticality=True, size=size, cookie=cookie or b"")
+        controls = [control, *([LDAPControl(*sd_flags_control(sd_flags))] if sd_flags is not None else [])]
+        search_scope = ldap.SCOPE_BASE if scope == "base" else ldap.SCOPE_SUBTREE
         try:
-            msgid = self._conn.search_ext(base, ldap.SCOPE_SUBTREE, search_filter, attributes, serverctrls=[control])
+            msgid = self._conn.search_ext(base, search_scope, search_filter, attributes, serverctrls=controls)
             _, data, _, controls = self._conn.result3(msgid, all=1, timeout=self.endpoint.receive_timeout)
         except (ldap.TIMEOUT, ldap.SERVER_DOWN, ldap.CONNECT_ERROR, OSError) as exc:
             raise self._failed(exc, f"searching {base}") from None

@@ -37,7 +37,10 @@ DEFAULT_RECEIVE_TIMEOUT = 10.0
 DEFAULT_CERT_WARN_DAYS = 30
 
 ENDPOINT_KEYS = frozenset({"outlook_anywhere_host", "port", "certificate", "ca_file", "connect_timeout",
-                           "receive_timeout", "cert_warn_days", "connect_to", "live"})
+                           "receive_timeout", "cert_warn_days", "connect_to", "live", "migration_account",
+                           "migration_window_days"})
+#: Days the migration account must last (E-09), unless ``migration_window_days`` says otherwise.
+DEFAULT_MIGRATION_WINDOW_DAYS = 30
 
 
 def endpoint_options(config: Any) -> dict[str, Any]:
@@ -50,7 +53,10 @@ def endpoint_options(config: Any) -> dict[str, Any]:
     default 10 each), ``cert_warn_days`` (days >= 0, default 30), ``connect_to``
     (table ``HOST = "ADDRESS[:PORT]"``: connect there instead of resolving
     HOST, as curl's ``--connect-to``; to test one server behind a load
-    balancer, or before public DNS exists), ``live`` (false: never connect).
+    balancer, or before public DNS exists), ``live`` (false: never connect),
+    ``migration_account`` (UPN or ``DOMAIN\\name`` of the account that runs the batches:
+    the rights checks PF540-PF545), ``migration_window_days`` (days >= 0 the account must
+    last, default 30).
 
     Raises:
         preflight.config.ConfigError: unknown key, wrong type or value.
@@ -107,6 +113,18 @@ def endpoint_options(config: Any) -> dict[str, Any]:
         if not isinstance(raw["live"], bool):
             raise ConfigError(f"[endpoint] live{where} must be true or false")
         out["live"] = raw["live"]
+    if "migration_account" in raw:
+        account = raw["migration_account"]
+        if not isinstance(account, str) or not account.strip():
+            raise ConfigError(f"[endpoint] migration_account{where} must be a UPN or DOMAIN\\name, not {account!r}")
+        out["migration_account"] = account.strip()
+    out["migration_window_days"] = DEFAULT_MIGRATION_WINDOW_DAYS
+    if "migration_window_days" in raw:
+        value = raw["migration_window_days"]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"[endpoint] migration_window_days{where} must be a whole number of days >= 0, "
+                              f"not {value!r}")
+        out["migration_window_days"] = value
     return out
 
 
