@@ -40,8 +40,6 @@ CONTROL_ACCESS = 0x100
 SELF = "S-1-5-10"
 #: Attributes read per mailbox.
 ATTRIBUTES = (MAILBOX_SD, NT_SD, "objectSid")
-_INHERITED = 0x10
-_ALLOWED, _ALLOWED_OBJECT = 0x00, 0x05
 
 
 @dataclass(frozen=True)
@@ -105,36 +103,26 @@ def grants_of(mailbox_sd: bytes | None, nt_sd: bytes | None, own_sid: str | None
     Raises:
         ValueError: a descriptor that does not parse (the message says which).
     """
-    from winacl.dtyp.security_descriptor import SECURITY_DESCRIPTOR
+    from ..rights import UndecodableDescriptor, decode_dacl
 
     out: list[Grant] = []
     for attribute, data in ((MAILBOX_SD, mailbox_sd), (NT_SD, nt_sd)):
         if not data:
             continue
         try:
-            sd = SECURITY_DESCRIPTOR.from_bytes(data)
-        except Exception as exc:  # noqa: BLE001  (winacl raises plain Exceptions on malformed input)
-            raise ValueError(f"{attribute} is not a valid security descriptor ({type(exc).__name__}: {exc})") from None
-        # winacl reads past the end as zeros: a cut or garbage descriptor must not read as "no grants"
-        if len(data) < 20 or sd.Revision != 1 or (sd.Dacl is not None and (
-                sd.Dacl.AclRevision not in (2, 4) or len(sd.Dacl.aces) != sd.Dacl.AceCount)):
-            raise ValueError(f"{attribute} is not a valid security descriptor (revision {sd.Revision}, "
-                             f"{len(data)} bytes, or its DACL is cut short)")
-        for ace in (sd.Dacl.aces if sd.Dacl else ()):
-            kind = ace.AceType.value
-            if int(ace.AceFlags) & _INHERITED or kind not in (_ALLOWED, _ALLOWED_OBJECT):
+            aces = decode_dacl(bytes(data)) or ()
+        except UndecodableDescriptor as exc:  # a cut or garbage descriptor is never "no grants"
+            raise ValueError(f"{attribute} is not a valid security descriptor: {exc}") from None
+        for ace in aces:
+            if ace.inherited or not ace.allow or _ignored(ace.sid, own_sid):
                 continue
-            sid = str(ace.Sid)
-            if _ignored(sid, own_sid):
-                continue
-            if attribute == MAILBOX_SD and kind == _ALLOWED:
-                if ace.Mask & FULL_ACCESS:
-                    out.append(Grant("FullAccess", sid, attribute))
-                if ace.Mask & SEND_AS_MAILBOX_RIGHT:
-                    out.append(Grant("SendAs", sid, attribute))
-            elif (attribute == NT_SD and kind == _ALLOWED_OBJECT and ace.Mask & CONTROL_ACCESS
-                  and ace.ObjectType is not None and str(ace.ObjectType).casefold() == SEND_AS_GUID):
-                out.append(Grant("SendAs", sid, attribute))
+            if attribute == MAILBOX_SD and ace.object_type is None:
+                if ace.mask & FULL_ACCESS:
+                    out.append(Grant("FullAccess", ace.sid, attribute))
+                if ace.mask & SEND_AS_MAILBOX_RIGHT:
+                    out.append(Grant("SendAs", ace.sid, attribute))
+            elif attribute == NT_SD and ace.mask & CONTROL_ACCESS and ace.object_type == SEND_AS_GUID:
+                out.append(Grant("SendAs", ace.sid, attribute))
     return list(dict.fromkeys(out))
 
 
@@ -165,7 +153,8 @@ def read_live(source: Any, dns: list[str]) -> MailboxPermissions:
     for i in range(0, len(dns), 100):
         clause = "".join(f"(distinguishedName={escape_filter_chars(d)})" for d in dns[i:i + 100])
         for base in bases:
-            for dn, raw in source.search_entries(base, f"(|{clause})", ATTRIBUTES):
+            # the DACL only (SD-flags 4): all an account without SeSecurityPrivilege may read
+            for dn, raw in source.search_entries(base, f"(|{clause})", ATTRIBUTES, sd_flags=4):
                 objects[dn.casefold()] = {k.split(";", 1)[0].casefold(): v[0] for k, v in raw.items() if v}
     read = {MAILBOX_SD}
     if any(NT_SD.casefold() in o for o in objects.values()):
