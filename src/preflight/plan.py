@@ -9,7 +9,9 @@ mailbox statistics) and asks the same checks which mailboxes are ready, then
    PF220/PF221, PF4xx) reports an error for: a batch row for it would fail;
 3. links mailboxes that should move together (affinity): a manager and each direct
    report (``manager``), a mailbox and its delegates (``publicDelegates``,
-   ``msExchDelegateListLink``); connected mailboxes form one group;
+   ``msExchDelegateListLink``), a mailbox and the mailboxes granted FullAccess to it
+   (``msExchMailboxSecurityDescriptor``, where the directory gives the descriptors);
+   connected mailboxes form one group;
 4. splits a group larger than a batch along the fewest links, with METIS (pymetis)
    weighted by rows or size, and reports every link it cuts with both mailboxes;
 5. packs the groups into batches of at most ``max_rows`` mailboxes (≤ 2,000, the
@@ -42,7 +44,8 @@ GROUP_BY = ("none", "ou", "department")
 #: The staged-migration limit of rows per batch.
 MAX_ROWS = 2000
 #: Links that keep mailboxes together, and the attribute each comes from.
-LINK_ATTRIBUTES = {"manager": "manager", "publicDelegates": "delegate", "msExchDelegateListLink": "delegate"}
+LINK_ATTRIBUTES = {"manager": "manager", "publicDelegates": "delegate", "msExchDelegateListLink": "delegate",
+                   "msExchMailboxSecurityDescriptor": "fullaccess"}
 GIB = 2**30
 
 
@@ -102,6 +105,8 @@ class Plan:
         options: the options the plan was built with.
         warnings: ``{"code", "message", "fix"}`` of what the waves will run into, as the check of
             that code reports it (PF704: more concurrent migrations than MAPI sessions).
+        notes: what the plan could not take into account, and why (FullAccess grants the directory
+            did not give).
     """
 
     waves: list[Wave] = field(default_factory=list)
@@ -109,6 +114,7 @@ class Plan:
     excluded: list[dict[str, Any]] = field(default_factory=list)
     unmatched_statistics: list[dict[str, Any]] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
     warnings: list[dict[str, str]] = field(default_factory=list)
 
     @property
@@ -138,6 +144,7 @@ class Plan:
             "excluded": self.excluded,
             "unmatched_statistics": self.unmatched_statistics,
             "warnings": self.warnings,
+            "notes": self.notes,
         }
 
     def render_text(self) -> str:
@@ -152,7 +159,7 @@ class Plan:
             out.append(f"  {w.name}.csv{' (pilot)' if w.pilot else ''}: {len(w.mailboxes)} mailbox(es), "
                        f"{w.bytes / GIB:,.1f} GB{note}, about {fast:.1f}–{slow:.1f} h")
         if self.cut_links:
-            out.append(f"{len(self.cut_links)} link(s) cut (PF220/PF221 will report them):")
+            out.append(f"{len(self.cut_links)} link(s) cut (PF220/PF221 report the manager and delegate ones):")
             for c in self.cut_links:
                 out.append(f"  {c.kind}: {c.source.address} ({c.source_wave}) -> {c.target.address} ({c.target_wave})"
                            f" [{c.attribute}]")
@@ -163,6 +170,7 @@ class Plan:
         for warning in self.warnings:
             out.append(f"warning {warning['code']}: {warning['message']}")
             out.append(f"  fix: {warning['fix']}")
+        out += [f"note: {note}" for note in self.notes]
         if self.unmatched_statistics:
             out.append(f"{len(self.unmatched_statistics)} mailbox statistics row(s) match no directory mailbox:")
             for u in self.unmatched_statistics:
@@ -292,6 +300,40 @@ def _links(boxes: pd.DataFrame) -> list[tuple[int, int, str]]:
     return out
 
 
+def _full_access_links(cfg: Config, source: Any, boxes: pd.DataFrame, result: Plan) -> list[tuple[int, int, str]]:
+    """(mailbox, holder, ``msExchMailboxSecurityDescriptor``) for each explicit FullAccess grant on a
+    mailbox to another planned mailbox: live, or from a user export that holds the descriptors
+    (the organization inventory's reader, PF807). None when the directory gives no descriptors
+    (``result.options["full_access"]`` says so)."""
+    from .sources.directory import permissions
+    from .sources.directory.configuration import split_sources
+
+    dns = boxes["dn"].tolist()
+    perms: permissions.MailboxPermissions | None
+    try:
+        if hasattr(source, "search_entries"):
+            perms = permissions.read_live(source, dns)
+        else:
+            user_export, _ = split_sources(cfg.directory.get("source"), cfg.path)
+            perms = permissions.read_export(user_export, dns) if isinstance(user_export, str) else None
+    except SourceError as exc:
+        raise PlanError(f"the mailboxes' permissions could not be read: {exc}") from None
+    if perms is None or permissions.MAILBOX_SD not in perms.read:
+        result.notes.append("FullAccess grants were not read (the directory gives no msExchMailboxSecurityDescriptor): "
+                            "mailboxes that open each other's are not kept together")
+        return []
+    index = {dn.casefold(): i for i, dn in enumerate(dns)}
+    index.update({a.casefold(): i for i, a in enumerate(boxes["address"].tolist()) if a})
+    out = []
+    for dn, grants in perms.grants.items():
+        i = index.get(dn)
+        for g in grants:
+            j = index.get(perms.names.get(g.sid, "").casefold()) if g.right == "FullAccess" else None
+            if i is not None and j is not None and j != i:
+                out.append((i, j, permissions.MAILBOX_SD))
+    return out
+
+
 def _components(n: int, links: list[tuple[int, int, str]]):
     """Connected components (scipy) of the link graph, and its symmetric CSR adjacency."""
     import numpy as np
@@ -415,7 +457,8 @@ def plan(
     for i, (code, message) in sorted(_not_ready(boxes, source, cfg).items()):
         result.excluded.append({"address": boxes.at[i, "address"], "dn": boxes.at[i, "dn"], "code": code, "reason": message})
     not_ready = {e["dn"] for e in result.excluded if e["dn"]}
-    every_link = _links(boxes)  # before leaving mailboxes out: a link to one of them is cut too
+    # before leaving mailboxes out: a link to one of them is cut too
+    every_link = _links(boxes) + _full_access_links(cfg, source, boxes, result)
     left_out = [Mailbox(a, dn) for a, dn in zip(boxes["address"].tolist(), boxes["dn"].tolist(), strict=True)]
     keep = ~boxes["dn"].isin(not_ready).to_numpy()
     new_index = {old: new for new, old in enumerate(i for i, k in enumerate(keep) if k)}

@@ -36,7 +36,9 @@ def reported_pairs(waves: list[Path], directory: str) -> set[frozenset[str]]:
 
 
 def cut_pairs(result) -> set[frozenset[str]]:
-    return {frozenset({c.source.dn.casefold(), c.target.dn.casefold()}) for c in result.cut_links}
+    """The cut manager and delegate links (the ones PF220/PF221 report)."""
+    return {frozenset({c.source.dn.casefold(), c.target.dn.casefold()}) for c in result.cut_links
+            if c.kind != "fullaccess"}
 
 
 def test_sample_waves_pass_and_pf220_pf221_report_exactly_the_cut_links(tmp_path):
@@ -193,3 +195,36 @@ def test_group_by_department_and_ou(tmp_path):
     ldif.write_text("".join(line for line in text.splitlines(keepends=True) if not line.startswith("department:")))
     with pytest.raises(PlanError, match="department"):
         plan({"directory": {"source": str(ldif)}}, group_by="department")
+
+
+def test_full_access_holders_move_together(tmp_path):
+    """A mailbox and the mailbox granted FullAccess to it (msExchMailboxSecurityDescriptor, read from
+    a user export that holds the descriptors and objectSid) are one affinity group; a cut is reported."""
+    from winacl.dtyp.security_descriptor import SECURITY_DESCRIPTOR
+    from winacl.dtyp.sid import SID
+
+    from ad import exporters
+
+    sids = {name: f"S-1-5-21-1-2-3-{1100 + k}" for k, name in enumerate(("ann", "bob", "carl", "dora"))}
+    entries = []
+    for name, sid in sids.items():
+        attrs = {"objectClass": ["top", "person", "organizationalPerson", "user"], "sAMAccountName": name,
+                 "mail": f"{name}@contoso.com", "proxyAddresses": [f"SMTP:{name}@contoso.com"],
+                 "homeMDB": "CN=DB1,CN=Databases,DC=contoso,DC=com", "msExchRecipientTypeDetails": 1,
+                 "userAccountControl": 512, "displayName": name.title(), "objectSid": SID.from_string(sid).to_bytes(),
+                 "legacyExchangeDN": f"/o=Contoso/cn=Recipients/cn={name}"}
+        if name == "ann":  # Ann's mailbox: FullAccess for Carl
+            attrs["msExchMailboxSecurityDescriptor"] = SECURITY_DESCRIPTOR.from_sddl(
+                f"O:SYG:SYD:(A;CI;0x1;;;{sids['carl']})").to_bytes()
+        entries.append((f"CN={name.title()},OU=Staff,DC=contoso,DC=com", attrs))
+    export = tmp_path / "users.ldif"
+    exporters.write_ldifde(entries, export)
+    together = plan({"directory": {"source": str(export)}}, max_rows=2)
+    wave_of = {m.address: w.name for w in together.waves for m in w.mailboxes}
+    assert wave_of["ann@contoso.com"] == wave_of["carl@contoso.com"] and not together.cut_links
+    assert not together.notes
+    apart = plan({"directory": {"source": str(export)}}, max_rows=1)
+    assert [(c.kind, c.source.address, c.target.address) for c in apart.cut_links] == [
+        ("fullaccess", "ann@contoso.com", "carl@contoso.com")]
+    # an export without the descriptors says it could not keep FullAccess holders together
+    assert any("FullAccess" in n for n in plan(CONFIG).notes)
