@@ -131,8 +131,8 @@ def _view(report: Report, fail_on: str, max_per_check: int | None) -> dict[str, 
     files: dict[str, dict[str, Any]] = {}
     for inp in report.inputs:
         if inp.get("kind") == "batch":
-            files[inp["path"]] = {"path": inp["path"], "rows": inp.get("records"), "encoding": inp.get("encoding"),
-                                  "sev": Counter(), "errored": [], "skipped": []}
+            files[inp["path"]] = {"path": inp["path"], "rows": inp.get("records"), "sev": Counter(),
+                                  "errored": [], "skipped": []}
     for f in report.findings:
         if f.path in files:
             files[f.path]["sev"][f.severity] += 1
@@ -149,10 +149,9 @@ def _view(report: Report, fail_on: str, max_per_check: int | None) -> dict[str, 
         b["skipped"] = sorted(reasons.items())
     threshold = Severity(fail_on).rank
     for b in files.values():
-        sev = b.pop("sev")
+        sev = b["sev"]
         b.update(errors=sev[Severity.ERROR], warnings=sev[Severity.WARNING], infos=sev[Severity.INFO],
                  ready=not b["errored"] and not any(n for s, n in sev.items() if s.rank >= threshold))
-        b["sev"] = sev
 
     # findings grouped by check, then by subject, the first max_per_check of each listed
     by_check: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
@@ -172,8 +171,7 @@ def _view(report: Report, fail_on: str, max_per_check: int | None) -> dict[str, 
         first = next(iter(by_check[code].values()))[0]
         groups.append({"code": code, "name": first.name, "severity": first.severity.value,
                        "title": chk.title if chk else first.name, "area": chk.area if chk else "",
-                       "fix": first.fix, "total": listed + more, "more": more,
-                       "subjects": len(by_check[code])})
+                       "fix": first.fix, "total": listed + more, "more": more})
 
     # charts: findings per area and per batch file, stacked by severity
     area_of = {code: (checks[code].area if code in checks else "other") for code in by_check}
