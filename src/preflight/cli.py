@@ -240,6 +240,22 @@ def _check_paths(args: argparse.Namespace) -> None:
         raise _Usage("\n".join(problems))
 
 
+def configuration(args: argparse.Namespace) -> Any:
+    """The run's :class:`~preflight.config.Config`: the config file, then the options over it.
+
+    Raises:
+        _Usage: the config file is unreadable or invalid.
+    """
+    from .config import ConfigError, load_config
+
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as exc:
+        raise _Usage(str(exc)) from None
+    _apply(cfg, args)
+    return cfg
+
+
 def _list_checks() -> str:
     from . import registry
 
@@ -259,7 +275,7 @@ def _use_color(stream: Any) -> bool:
 def run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_intermixed_args(argv)  # PATHs may come before, between and after options
     from . import registry
-    from .config import ConfigError, load_config
+    from .config import ConfigError
 
     if (args.list_checks or args.explain) and args.paths:
         raise _Usage(f"{'--list-checks' if args.list_checks else '--explain'} checks no file: "
@@ -276,11 +292,7 @@ def run(argv: Sequence[str] | None) -> int:
     _check_paths(args)
     if args.sarif_root and not os.path.isdir(args.sarif_root):
         raise _Usage(f"--sarif-root {args.sarif_root}: no such folder")
-    try:
-        cfg = load_config(args.config)
-    except ConfigError as exc:
-        raise _Usage(str(exc)) from None
-    _apply(cfg, args)
+    cfg = configuration(args)
     if args.idfix_base and cfg.idfix.get("scope") != "directory":
         raise _Usage("--idfix-base scans a subtree of the directory: give --idfix-scope directory with it")
     endpoint_asked = cfg.endpoint.get("outlook_anywhere_host") or cfg.endpoint.get("certificate")

@@ -47,18 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(argv: Sequence[str]) -> int:
-    from .cli import _apply, _Usage
-    from .config import ConfigError, load_config
+    from .cli import _Usage, configuration
     from .plan import PlanError, plan
 
     args = build_parser().parse_args(list(argv))
     if args.paths:
         raise _Usage(f"preflight plan takes no batch files (got {args.paths[0]}); it writes them into --out")
-    try:
-        cfg = load_config(args.config)
-    except ConfigError as exc:
-        raise _Usage(str(exc)) from None
-    _apply(cfg, args)
+    cfg = configuration(args)
     try:
         result = plan(cfg, mailboxes=args.mailboxes, max_rows=args.max_rows, max_gb=args.max_gb,
                       window_hours=args.window_hours, pilot=args.pilot, group_by=args.group_by)

@@ -22,7 +22,7 @@ from importlib import resources
 from typing import Any
 
 from ..model import Finding, Report, Severity, Status
-from .locations import no_surrogates, subject
+from .locations import no_surrogates, subject, where
 
 #: Findings of one check listed per subject (file, domain, directory); the rest are counted,
 #: as in the text report. The JSON report keeps every finding.
@@ -34,21 +34,6 @@ _COLOURS = {Severity.ERROR: "#c62828", Severity.WARNING: "#ef8f00", Severity.INF
 
 class HtmlUnavailable(RuntimeError):
     """Jinja2 or matplotlib is not installed (the ``html`` extra)."""
-
-
-def _location(f: Finding) -> str:
-    parts = []
-    if f.row is not None:
-        parts.append(f"row {f.row}")
-    if f.line is not None and f.line != f.row:
-        parts.append(f"line {f.line}")
-    if f.column or f.attribute:
-        parts.append(f"[{f.column or f.attribute}]")
-    if f.dn:
-        parts.append(f.dn)
-    if f.record:
-        parts.append(f.record)
-    return " ".join(parts)
 
 
 def _figure(title: str, bars: int):
@@ -162,12 +147,12 @@ def _view(report: Report, fail_on: str, max_per_check: int | None) -> dict[str, 
     for code in sorted(by_check):
         chk = checks.get(code)
         listed, more = 0, 0
-        for where, found in by_check[code].items():
+        for place, found in by_check[code].items():
             found.sort(key=lambda f: (f.row or 0, f.line or 0))
             keep = found if not max_per_check else found[:max_per_check]
             more += len(found) - len(keep)
             listed += len(keep)
-            table.extend((f, where) for f in keep)
+            table.extend((f, place) for f in keep)
         first = next(iter(by_check[code].values()))[0]
         groups.append({"code": code, "name": first.name, "severity": first.severity.value,
                        "title": chk.title if chk else first.name, "area": chk.area if chk else "",
@@ -203,7 +188,7 @@ def _view(report: Report, fail_on: str, max_per_check: int | None) -> dict[str, 
         "skipped_by_reason": [(reason, sorted(codes), sorted(subjects))
                               for reason, (codes, subjects) in sorted(skipped_by_reason.items())],
         "files": list(files.values()), "groups": groups, "charts": charts,
-        "rows": [{"f": f, "subject": s, "where": _location(f)} for f, s in table],
+        "rows": [{"f": f, "subject": s, "where": where(f, with_object=True)} for f, s in table],
         "rules": sorted({r.code: r for r in rules}.values(), key=lambda r: r.code),
         "max_per_check": max_per_check, "severities": [s.value for s in _SEVERITIES],
         "sources": [i for i in report.inputs if i.get("kind") not in ("batch", "reference")],

@@ -152,6 +152,25 @@ def fallback_locations(config_file: str | os.PathLike[str] | None) -> list[tuple
     return out
 
 
+def where(f: Finding, *, with_object: bool = False) -> str:
+    """A finding's place for a human report: ``row N``, ``line N`` (when it differs), the DN,
+    ``[column or attribute]``, the DNS record. The DN and the record are left out for a finding in a
+    file (its group names the file) unless ``with_object``."""
+    parts = []
+    if f.row is not None:
+        parts.append(f"row {f.row}")
+    if f.line is not None and f.line != f.row:
+        parts.append(f"line {f.line}")
+    show_object = with_object or f.path is None
+    if show_object and f.dn:
+        parts.append(f.dn)
+    if f.column or f.attribute:
+        parts.append(f"[{f.column or f.attribute}]")
+    if show_object and f.record:
+        parts.append(f.record)
+    return " ".join(parts)
+
+
 def subject(f: Finding) -> str:
     """What a human report groups a finding under: its file, else ``domain <name>``, else
     ``directory`` (an object's finding), else ``run``."""

@@ -8,24 +8,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..model import Finding, Report, Severity, Status
-from .locations import errored_groups, no_surrogates, subject
+from .locations import errored_groups, no_surrogates, subject, where
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
-
-
-def _where(f: Finding) -> str:
-    parts = []
-    if f.row is not None:
-        parts.append(f"row {f.row}")
-    if f.line is not None and f.line != f.row:
-        parts.append(f"line {f.line}")
-    if f.path is None and f.dn:
-        parts.append(f.dn)
-    if f.column or f.attribute:
-        parts.append(f"[{f.column or f.attribute}]")
-    if f.path is None and f.record:
-        parts.append(f.record)
-    return " ".join(parts)
 
 
 #: Findings of one check shown per group (file, domain, directory); the rest are counted.
@@ -50,9 +35,9 @@ def render(report: Report, *, color: bool = False, max_per_check: int | None = M
             shown[f.code] += 1
             if max_per_check and shown[f.code] > max_per_check:
                 continue
-            where = _where(f)
+            place = where(f)
             sev = esc(f"{f.severity.value:<7}", _STYLE[f.severity])
-            out.append(f"  {where + '  ' if where else ''}{esc(f.code, 'bold')} {sev} {esc(f.message, None)}")
+            out.append(f"  {place + '  ' if place else ''}{esc(f.code, 'bold')} {sev} {esc(f.message, None)}")
             if f.fix:
                 out.append(f"      fix: {esc(f.fix, 'dim')}")
         for code, n in shown.items():
@@ -64,10 +49,10 @@ def render(report: Report, *, color: bool = False, max_per_check: int | None = M
     errored = [r for r in not_run if r.status is Status.ERRORED]
     for reason, group in errored_groups(errored):
         subjects = list(dict.fromkeys(r.subject for r in group if r.subject))
-        where = f" ({', '.join(subjects)})" if subjects else ""
+        scope = f" ({', '.join(subjects)})" if subjects else ""
         codes = list(dict.fromkeys(r.code for r in group))
         checks = f"{group[0].code} {group[0].name}" if len(codes) == 1 else ", ".join(codes)
-        out.append(esc(f"errored: {checks}{where}: {reason}", "bold red"))
+        out.append(esc(f"errored: {checks}{scope}: {reason}", "bold red"))
     counts = report.counts()
     fc, cc = counts["findings"], counts["checks"]
     summary = (
